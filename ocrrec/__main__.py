@@ -1,0 +1,3 @@
+from ocrrec.cli.app import main
+
+main()

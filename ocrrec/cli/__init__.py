@@ -1,0 +1,1 @@
+"""The Typer CLI. Thin: parse options, call a library function, print the result."""
