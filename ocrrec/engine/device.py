@@ -1,0 +1,70 @@
+"""Where a run executes: device selection, CPU threads, AMP capability, rank information."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ocrrec.errors import UserError
+
+
+@dataclass(frozen=True)
+class RunPlace:
+    device: str  # "cpu", "gpu:0", ...
+    rank: int
+    world_size: int
+    local_rank: int
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.device.startswith("gpu")
+
+
+def dist_env() -> tuple[int, int, int]:
+    """(rank, world_size, local_rank) from the variables paddle.distributed.launch sets."""
+    rank = int(os.environ.get("PADDLE_TRAINER_ID", os.environ.get("PADDLE_RANK_IN_NODE", "0")) or 0)
+    world = int(os.environ.get("PADDLE_TRAINERS_NUM", "1") or 1)
+    local = int(os.environ.get("PADDLE_RANK_IN_NODE", os.environ.get("PADDLE_LOCAL_RANK", "0")) or 0)
+    return rank, world, local
+
+
+def select_device(spec: str | None, use_gpu: bool) -> RunPlace:
+    """Resolve `--device` (cpu | gpu | gpu:N) or `Global.use_gpu` and make paddle use it."""
+    import paddle
+
+    rank, world, local = dist_env()
+    wanted = (spec or ("gpu" if use_gpu else "cpu")).strip().lower()
+    if wanted not in ("cpu",) and not wanted.startswith("gpu"):
+        raise UserError(f"--device {spec!r} is not a device", "use cpu, gpu or gpu:N")
+    if wanted == "cpu":
+        paddle.device.set_device("cpu")
+        return RunPlace("cpu", rank, world, local)
+    if not paddle.device.is_compiled_with_cuda():
+        source = f"--device {spec}" if spec else "Global.use_gpu is True but"
+        raise UserError(
+            f"{source} this PaddlePaddle build has no CUDA support",
+            "add --device cpu (or -o Global.use_gpu=False); for GPU training install paddlepaddle-gpu (see README)",
+        )
+    count = paddle.device.cuda.device_count()
+    if count == 0:
+        raise UserError("no visible GPU (CUDA_VISIBLE_DEVICES may hide them)", "add --device cpu or check CUDA_VISIBLE_DEVICES")
+    if ":" in wanted:
+        index = int(wanted.split(":", 1)[1])
+    elif world > 1:
+        # the launcher exposes one card per worker (FLAGS_selected_gpus); paddle maps it to index 0..n
+        index = int(os.environ.get("FLAGS_selected_gpus", local) or 0) if count > 1 else 0
+    else:
+        index = 0
+    if index >= count:
+        raise UserError(f"--device gpu:{index} does not exist: {count} GPU(s) visible")
+    device = f"gpu:{index}"
+    paddle.device.set_device(device)
+    return RunPlace(device, rank, world, local)
+
+
+def amp_supported(place: RunPlace) -> bool:
+    return place.is_gpu
