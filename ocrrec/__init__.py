@@ -4,3 +4,8 @@ The library never imports Typer or prints tables; `ocrrec.cli` does that.
 """
 
 __version__ = "0.1.0"
+
+import warnings as _warnings
+
+# paddle warns about a missing compiler cache on every import; it is irrelevant to users
+_warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)

@@ -163,7 +163,12 @@ def adamw(
     no_decay = {p.name for n, p in model.named_parameters() if any(s in n for s in skip_patterns)}
     if one_dim_param_no_weight_decay:
         no_decay |= {p.name for _, p in model.named_parameters() if len(p.shape) == 1}
-    decay = 0.01 if weight_decay is None else weight_decay
+    if weight_decay is None:
+        decay = 0.01
+    elif isinstance(weight_decay, (int, float)):
+        decay = float(weight_decay)
+    else:  # a `regularizer:` section: AdamW takes its factor as the decoupled decay
+        decay = float(weight_decay._coeff)
     return paddle.optimizer.AdamW(
         learning_rate=learning_rate, beta1=float(beta1), beta2=float(beta2), epsilon=float(epsilon),
         parameters=_trainable(model), weight_decay=decay, grad_clip=grad_clip, multi_precision=bool(multi_precision),
