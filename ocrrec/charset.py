@@ -115,6 +115,18 @@ class Charset:
     def from_spec(cls, spec: str | Path | None, use_space_char: bool = False) -> Charset:
         return _load_charset(None if spec is None else str(spec), bool(use_space_char))
 
+    @classmethod
+    def from_characters(cls, characters: list[str], use_space_char: bool = False, source: str = "inline") -> Charset:
+        """A charset from a character list (e.g. an exported model's inference.yml)."""
+        chars = [c for c in characters if c != ""]
+        if use_space_char:
+            chars.append(" ")
+        return cls(tuple(chars), bool(use_space_char), False, source)
+
+    def file_characters(self) -> list[str]:
+        """The dictionary lines (without the appended space class)."""
+        return list(self.characters[:-1] if self.use_space_char else self.characters)
+
     def __len__(self) -> int:
         return len(self.characters)
 

@@ -42,9 +42,12 @@ def print_json(payload: Any) -> None:
 class OcrrecGroup(TyperGroup):
     """Root group: accepts PaddleOCR's `-o A=1 B=2` and turns UserError into one clean line."""
 
+    last_args: list[str] = []
+
     def main(self, args: Sequence[str] | None = None, *a: Any, **kw: Any) -> Any:
-        args = list(sys.argv[1:] if args is None else args)
-        return super().main(expand_override_args(args), *a, **kw)
+        args = expand_override_args(list(sys.argv[1:] if args is None else args))
+        OcrrecGroup.last_args = list(args)
+        return super().main(args, *a, **kw)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -79,3 +82,58 @@ def load_config_for_cli(path: Path | None, overrides: list[str] | None):
     for message in config.warnings:
         warn(message)
     return config
+
+
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option("--device", help="cpu, gpu or gpu:N (default: Global.use_gpu of the config).", show_default=False),
+]
+GpusOpt = Annotated[
+    str | None,
+    typer.Option("--gpus", help="Train on these GPUs, one rank each, e.g. 0,1,2,3.", rich_help_panel="Distributed", show_default=False),
+]
+IpsOpt = Annotated[
+    str | None,
+    typer.Option("--ips", help="Machines of a multi-node job, e.g. 10.0.0.1,10.0.0.2 (run the same command on each).", rich_help_panel="Distributed", show_default=False),
+]
+NnodesOpt = Annotated[
+    int | None,
+    typer.Option("--nnodes", help="Number of machines (with --master and --rank).", rich_help_panel="Distributed", show_default=False),
+]
+MasterOpt = Annotated[
+    str | None,
+    typer.Option("--master", help="HOST:PORT of the rank-0 machine, the same on every machine.", rich_help_panel="Distributed", show_default=False),
+]
+RankOpt = Annotated[
+    int | None,
+    typer.Option("--rank", help="This machine's rank: 0 on the master, 1.. on the others.", rich_help_panel="Distributed", show_default=False),
+]
+NprocOpt = Annotated[
+    int | None,
+    typer.Option("--nproc", help="CPU ranks per machine (gloo backend).", rich_help_panel="Distributed", show_default=False),
+]
+LogDirOpt = Annotated[
+    Path | None,
+    typer.Option("--log-dir", help="Where each worker writes workerlog.N (default ./log).", rich_help_panel="Distributed", show_default=False),
+]
+
+
+def invocation_args() -> list[str]:
+    """The arguments of the running `ocrrec` invocation (after `-o` expansion)."""
+    return list(OcrrecGroup.last_args)
+
+
+def run_or_launch(options, announce=info) -> int | None:
+    """Re-run this command under paddle.distributed.launch if several ranks are asked for.
+
+    Returns the job's exit code when it was launched (the caller exits with it), None to run here.
+    """
+    from ocrrec.launcher import maybe_launch
+
+    result = maybe_launch(options, invocation_args(), announce)
+    if result is None:
+        return None
+    if result.exit_code != 0:
+        detail = result.failure or f"see {result.log_dir}/workerlog.*"
+        err.print(f"[bold red]error:[/] distributed job failed (exit {result.exit_code}): {detail}", highlight=False)
+    return result.exit_code

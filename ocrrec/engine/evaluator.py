@@ -115,3 +115,116 @@ def evaluate(
     if was_training:
         model.train()
     return EvalResult({k: float(v) for k, v in result.items()}, samples, seconds, records)
+
+
+@dataclass
+class EvalReport:
+    """What `ocrrec eval` prints: the metrics plus where they came from."""
+
+    metrics: dict[str, float]
+    samples: int
+    images_per_second: float
+    weights: str
+    errors_written: int | None = None
+
+
+def load_model_weights(config: Any, model: Any, reporter: Any = None) -> str:
+    """Load `Global.checkpoints` (preferred) or `Global.pretrained_model` into `model` for eval/export/infer.
+
+    Strict: every model tensor must be loaded with its shape; a head whose size differs means the
+    dictionary does not match the weights, which would only produce garbage text.
+    """
+    import paddle
+
+    from ocrrec.engine import checkpoint as ckpt_io
+    from ocrrec.errors import UserError
+    from ocrrec.modeling.weights import load_weights
+
+    glob = config.glob
+    source = glob.checkpoints or glob.pretrained_model
+    if not source:
+        raise UserError(
+            "no weights to evaluate: Global.checkpoints and Global.pretrained_model are both empty",
+            "add -o Global.checkpoints=output/rec/best_accuracy (or pass the run directory)",
+        )
+    if glob.checkpoints:
+        loaded = ckpt_io.load_checkpoint(glob.checkpoints)
+        params, name = loaded.params, str(loaded.prefix)
+    else:
+        prefix = ckpt_io.checkpoint_prefix(glob.pretrained_model)
+        path = prefix.with_name(prefix.name + ".pdparams")
+        if not path.is_file():
+            raise UserError(f"Global.pretrained_model: {path} not found")
+        params, name = paddle.load(str(path)), str(prefix)
+    report = load_weights(model, params, name)
+    report.raise_if_incomplete()
+    return name
+
+
+def run_evaluation(
+    config: Any,
+    *,
+    device: str | None = None,
+    errors_path: Any = None,
+    reporter: Any = None,
+) -> EvalReport:
+    """Evaluate the configured weights on the Eval set, exactly as training's in-loop evaluation does."""
+    import paddle
+
+    from ocrrec.charset import Charset
+    from ocrrec.data.loader import build_dataloader
+    from ocrrec.engine.device import select_device
+    from ocrrec.engine.trainer import DEFAULT_SEED, seed_everything
+    from ocrrec.errors import UserError
+    from ocrrec.metrics import build_metric
+    from ocrrec.modeling import build_model
+    from ocrrec.postprocess import build_post_process
+
+    glob = config.glob
+    place = select_device(device, glob.use_gpu)
+    if place.world_size > 1:
+        paddle.distributed.init_parallel_env()
+    seed = DEFAULT_SEED if glob.seed is None else glob.seed
+    seed_everything(seed)
+    if not config.has("Eval"):
+        raise UserError("the config has no Eval section", "add Eval.dataset and Eval.loader (see configs/rec/)")
+    charset = Charset.from_spec(glob.character_dict_path, glob.use_space_char)
+    model = build_model(config.section("Architecture"), charset)
+    weights = load_model_weights(config, model, reporter)
+    post_process = build_post_process(config.section("PostProcess"), charset)
+    metric = build_metric(config.section("Metric"))
+    loader, dataset = build_dataloader(config, "Eval", seed=seed, rank=place.rank, world_size=place.world_size)
+    amp = None
+    if glob.use_amp and place.is_gpu:
+        amp = {"level": glob.amp_level, "dtype": glob.amp_dtype, "black_list": list(glob.amp_custom_black_list)}
+    if reporter is not None:
+        reporter.start_progress("eval", len(loader))
+    result = evaluate(
+        model, loader, post_process, metric, keys=list(dataset.keep_keys), amp=amp,
+        world_size=place.world_size, keep_records=errors_path is not None,
+        on_batch=(lambda n: reporter.advance(n)) if reporter is not None else None,
+    )
+    if reporter is not None:
+        reporter.stop_progress()
+    written = None
+    if errors_path is not None and place.is_main:
+        written = write_errors(errors_path, dataset, loader, result.records or [])
+    return EvalReport(result.metrics, result.samples, result.images_per_second, weights, written)
+
+
+def write_errors(path: Any, dataset: Any, loader: Any, records: list[tuple[int, str, str, float]]) -> int:
+    """Write every misprediction as `path<TAB>truth<TAB>prediction<TAB>score` (TSV with a header)."""
+    from pathlib import Path
+
+    from ocrrec.utils.io import atomic_write_text
+
+    order = [index for batch in loader.batch_sampler for index in batch]
+    lines = ["path\ttruth\tprediction\tscore"]
+    for position, truth, text, score in records:
+        if text == truth:
+            continue
+        index = order[position] if position < len(order) else position
+        source = dataset.describe(index) if hasattr(dataset, "describe") else str(index)
+        lines.append(f"{source}\t{truth}\t{text}\t{score:.6f}")
+    atomic_write_text(Path(path), "\n".join(lines) + "\n")
+    return len(lines) - 1

@@ -1,0 +1,413 @@
+"""Recognize text in images with an exported model, a checkpoint, or PaddleOCR's own exports.
+
+A `Recognizer` = preprocessing + an engine (paddle.inference, ONNX Runtime or the dynamic-graph
+model) + CTC decoding. For ocrrec exports, preprocessing is rebuilt from `inference.yml` with the
+same transform code evaluation uses, so exported predictions equal evaluation's. PaddleOCR's
+exports without ocrrec metadata get `tools/infer/predict_rec.py`'s preprocessing (dynamic width
+per batch, inputs sorted by aspect ratio).
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ocrrec.errors import UserError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
+
+
+# ----------------------------------------------------------------------------- inputs
+def expand_inputs(items: Sequence[str]) -> list[Path]:
+    """Files, directories (their images, sorted) and glob patterns -> image paths, in order."""
+    paths: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            if not found:
+                raise UserError(f"{path}: no images in this directory ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            paths.extend(found)
+        elif any(ch in item for ch in "*?["):
+            matched = sorted(Path(p) for p in globlib.glob(item, recursive=True) if Path(p).is_file())
+            if not matched:
+                raise UserError(f"no file matches {item!r}")
+            paths.extend(matched)
+        else:
+            paths.append(path)
+    return paths
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Decode an image file to HxWx3 BGR uint8 (raises ValueError with a reason)."""
+    import cv2
+
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise ValueError(exc.strerror or "cannot read") from None
+    if data.size == 0:
+        raise ValueError("empty file")
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError("not a decodable image")
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError("zero-size image")
+    return image
+
+
+# ----------------------------------------------------------------------- preprocessing
+class PipelinePreprocessor:
+    """Runs the transform ops recorded in inference.yml (the Eval pipeline) on decoded images."""
+
+    fixed_width = True
+
+    def __init__(self, transform_ops: list[dict]) -> None:
+        import cv2
+
+        from ocrrec.data import ops as _ops  # noqa: F401  (registers the data ops)
+        from ocrrec.data.registry import DATA_OPS
+
+        self._encode = lambda img: cv2.imencode(".png", img)[1].tobytes()
+        self.ops = []
+        self.decode_first = False
+        for spec in transform_ops:
+            (name, args), = spec.items()
+            if name == "DecodeImage":
+                self.decode_first = True
+            self.ops.append(DATA_OPS.build({"name": name, **(args or {})}, where=f"inference.yml PreProcess.{name}"))
+
+    def one(self, image: np.ndarray) -> np.ndarray:
+        data: dict[str, Any] = {"image": self._encode(image) if self.decode_first else image, "label": ""}
+        for op in self.ops:
+            data = op(data)
+            if data is None:
+                raise ValueError("preprocessing rejected the image")
+        return np.asarray(data["image"], dtype="float32")
+
+    def __call__(self, images: list[np.ndarray]) -> np.ndarray:
+        return np.stack([self.one(img) for img in images])
+
+
+class PaddleOCRPreprocessor:
+    """`tools/infer/predict_rec.py`'s resize_norm_img: height fixed, width grows with the batch's widest ratio."""
+
+    fixed_width = False
+
+    def __init__(self, image_shape: tuple[int, int, int]) -> None:
+        self.image_shape = image_shape
+
+    def __call__(self, images: list[np.ndarray]) -> np.ndarray:
+        import cv2
+
+        c, h, w = self.image_shape
+        max_ratio = max([w / h] + [img.shape[1] / img.shape[0] for img in images])
+        width = int(h * max_ratio)
+        batch = np.zeros((len(images), c, h, width), dtype="float32")
+        for i, img in enumerate(images):
+            ratio = img.shape[1] / float(img.shape[0])
+            resized_w = width if math.ceil(h * ratio) > width else int(math.ceil(h * ratio))
+            resized = cv2.resize(img, (resized_w, h)).astype("float32")
+            resized = resized.transpose(2, 0, 1) / 255.0
+            batch[i, :, :, :resized_w] = (resized - 0.5) / 0.5
+        return batch
+
+
+# ------------------------------------------------------------------------------ engines
+class DygraphEngine:
+    """The dynamic-graph model (eval mode) as an engine: probabilities [B, T, C]."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.model.eval()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        import paddle
+
+        from ocrrec.engine.evaluator import ctc_view
+
+        with paddle.no_grad():
+            out = self.model(paddle.to_tensor(batch))
+        return np.asarray(ctc_view(out).numpy(), dtype="float32")
+
+
+def _model_files(model_dir: Path) -> tuple[Path, Path]:
+    params = model_dir / "inference.pdiparams"
+    for name in ("inference.json", "inference.pdmodel"):
+        if (model_dir / name).is_file() and params.is_file():
+            return model_dir / name, params
+    raise UserError(
+        f"{model_dir}: no inference model here (expected inference.json or inference.pdmodel + inference.pdiparams)",
+        "export one with `ocrrec export RUN_DIR --out DIR`",
+    )
+
+
+class PaddleInferenceEngine:
+    """A `paddle.inference` predictor, created once and reused, with zero-copy input/output handles."""
+
+    def __init__(self, model_dir: Path, *, device: str = "cpu", threads: int | None = None, backend: str = "auto") -> None:
+        from paddle import inference
+
+        model_file, params_file = _model_files(Path(model_dir))
+        config = inference.Config(str(model_file), str(params_file))
+        config.disable_glog_info()
+        if device.startswith("gpu"):
+            gpu_id = int(device.split(":", 1)[1]) if ":" in device else 0
+            config.enable_use_gpu(256, gpu_id)
+            if backend == "tensorrt":
+                config.enable_tensorrt_engine(workspace_size=1 << 30, max_batch_size=64, min_subgraph_size=3)
+        else:
+            config.disable_gpu()
+            config.set_cpu_math_library_num_threads(int(threads or os.cpu_count() or 1))
+            if backend in ("auto", "mkldnn", "onednn"):
+                config.enable_mkldnn()
+            elif backend != "paddle":
+                raise UserError(f"--backend {backend} is not available on the CPU", "use auto, paddle or mkldnn")
+        config.switch_ir_optim(True)
+        if model_file.suffix == ".pdmodel":
+            # memory_optimize_pass breaks PIR programs on paddle 3.x; only legacy programs use it
+            config.enable_memory_optim()
+        self.predictor = inference.create_predictor(config)
+        self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
+        self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
+        self.model_file = model_file
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        self.input.reshape(list(batch.shape))
+        self.input.copy_from_cpu(np.ascontiguousarray(batch, dtype="float32"))
+        self.predictor.run()
+        return self.output.copy_to_cpu()
+
+
+class OnnxEngine:
+    def __init__(self, path: Path) -> None:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise UserError("ONNX inference needs onnxruntime", "pip install 'ocrrec[onnx]'") from None
+        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.name = self.session.get_inputs()[0].name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.name: batch.astype("float32")})[0]
+
+
+# ---------------------------------------------------------------------------- recognizer
+@dataclass
+class Prediction:
+    path: str
+    text: str
+    score: float
+    error: str | None = None
+
+
+class Recognizer:
+    """Preprocess → engine → decode, over batches grouped by aspect ratio; results in input order."""
+
+    def __init__(self, preprocess: Callable, engine: Callable, decoder: Any, *, batch_size: int = 6, description: str = "") -> None:
+        self.preprocess = preprocess
+        self.engine = engine
+        self.decoder = decoder
+        self.batch_size = max(1, int(batch_size))
+        self.description = description
+        self._checked = False
+
+    def recognize(self, images: list[np.ndarray], on_batch: Callable[[int], None] | None = None) -> list[tuple[str, float]]:
+        order = np.argsort([img.shape[1] / float(img.shape[0]) for img in images], kind="stable")
+        results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+        for start in range(0, len(images), self.batch_size):
+            chunk = [int(i) for i in order[start : start + self.batch_size]]
+            probs = self.engine(self.preprocess([images[i] for i in chunk]))
+            if not self._checked:
+                from ocrrec.postprocess import check_class_count
+
+                check_class_count(int(probs.shape[-1]), self.decoder)
+                self._checked = True
+            for index, decoded in zip(chunk, self.decoder(probs)):
+                results[index] = (decoded[0], float(decoded[1]))
+            if on_batch is not None:
+                on_batch(len(chunk))
+        return results
+
+    def recognize_paths(self, paths: Iterable[Path], on_batch: Callable[[int], None] | None = None) -> list[Prediction]:
+        """Unreadable images become predictions with `error` set; the rest still run."""
+        paths = list(paths)
+        images: list[np.ndarray] = []
+        good: list[int] = []
+        out = [Prediction(str(p), "", 0.0) for p in paths]
+        for i, path in enumerate(paths):
+            try:
+                images.append(read_image(path))
+                good.append(i)
+            except ValueError as exc:
+                out[i].error = str(exc)
+                if on_batch is not None:
+                    on_batch(1)
+        for i, (text, score) in zip(good, self.recognize(images, on_batch)):
+            out[i].text, out[i].score = text, score
+        return out
+
+
+def probe_num_classes(model: Any, shape: tuple[int, int, int]) -> int:
+    """Number of output classes of a model (one forward pass on zeros)."""
+    engine = DygraphEngine(model)
+    return int(engine(np.zeros((1, *shape), dtype="float32")).shape[-1])
+
+
+def load_inference_yml(model_dir: Path) -> dict | None:
+    path = Path(model_dir) / "inference.yml"
+    if not path.is_file():
+        return None
+    from ruamel.yaml import YAML
+
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except Exception as exc:
+        raise UserError(f"{path}: unreadable YAML ({exc})") from None
+    return data if isinstance(data, dict) else None
+
+
+def build_recognizer_parts(meta: dict, dict_override: str | None = None, use_space_char: bool | None = None) -> tuple[Callable, Any]:
+    """(preprocessor, decoder) from an ocrrec inference.yml."""
+    from ocrrec.charset import Charset
+    from ocrrec.postprocess import CTCLabelDecode
+
+    own = meta.get("ocrrec") or {}
+    post = meta.get("PostProcess") or {}
+    space = bool(own.get("use_space_char", post.get("use_space_char", False))) if use_space_char is None else use_space_char
+    if dict_override:
+        charset = Charset.from_spec(dict_override, space)
+    else:
+        charset = Charset.from_characters(list(post.get("character_dict") or []), space, source="inference.yml")
+    transforms = own.get("transforms") or (meta.get("PreProcess") or {}).get("transform_ops") or []
+    if own:
+        preprocess: Callable = PipelinePreprocessor(transforms)
+    else:  # a PaddleOCR/PaddleX export: use predict_rec.py's preprocessing
+        shape = _shape_from_transforms(transforms) or (3, 48, 320)
+        preprocess = PaddleOCRPreprocessor(shape)
+    return preprocess, CTCLabelDecode(charset)
+
+
+def _shape_from_transforms(transforms: list) -> tuple[int, int, int] | None:
+    for op in transforms or []:
+        if isinstance(op, dict):
+            for name, args in op.items():
+                if "Resize" in name and isinstance(args, dict) and "image_shape" in args:
+                    return tuple(int(v) for v in args["image_shape"])  # type: ignore[return-value]
+    return None
+
+
+def load_recognizer(
+    model_dir: Path | None = None,
+    *,
+    config: Any = None,
+    dict_override: str | None = None,
+    image_shape: tuple[int, int, int] | None = None,
+    use_space_char: bool | None = None,
+    device: str = "cpu",
+    batch_size: int = 6,
+    backend: str = "auto",
+    threads: int | None = None,
+) -> Recognizer:
+    """A Recognizer from an exported directory, or from a config + checkpoint (`config`)."""
+    from ocrrec.charset import Charset
+    from ocrrec.postprocess import CTCLabelDecode
+
+    if config is not None:
+        import paddle
+
+        from ocrrec.engine.evaluator import load_model_weights
+        from ocrrec.export import inference_transforms
+        from ocrrec.modeling import build_model
+
+        paddle.device.set_device(device if device.startswith("gpu") else "cpu")
+        glob = config.glob
+        charset = Charset.from_spec(dict_override or glob.character_dict_path, glob.use_space_char if use_space_char is None else use_space_char)
+        model = build_model(config.section("Architecture"), Charset.from_spec(glob.character_dict_path, glob.use_space_char))
+        weights = load_model_weights(config, model)
+        return Recognizer(
+            PipelinePreprocessor(inference_transforms(config)), DygraphEngine(model), CTCLabelDecode(charset),
+            batch_size=batch_size, description=f"checkpoint {weights}",
+        )
+    if model_dir is None:
+        raise UserError("no model given", "pass --model DIR (an exported model) or -c CONFIG -o Global.checkpoints=PATH")
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise UserError(f"model directory not found: {model_dir}", "export one with `ocrrec export RUN_DIR --out DIR`")
+    if backend == "onnx":
+        engine: Callable = OnnxEngine(model_dir / "inference.onnx")
+    else:
+        engine = PaddleInferenceEngine(model_dir, device=device, threads=threads, backend=backend)
+    meta = load_inference_yml(model_dir)
+    if meta is not None and (meta.get("ocrrec") or (meta.get("PostProcess") or {}).get("character_dict")):
+        preprocess, decoder = build_recognizer_parts(meta, dict_override, use_space_char)
+        if image_shape is not None and isinstance(preprocess, PaddleOCRPreprocessor):
+            preprocess = PaddleOCRPreprocessor(image_shape)
+        kind = "ocrrec export" if meta.get("ocrrec") else "PaddleOCR export (inference.yml)"
+        return Recognizer(preprocess, engine, decoder, batch_size=batch_size, description=f"{kind} {model_dir}")
+    if not dict_override:
+        raise UserError(
+            f"{model_dir} has no inference.yml, so its dictionary is unknown",
+            "pass the dictionary it was trained with: --dict FILE_OR_NAME (e.g. --dict ch for ppocr_keys_v1)",
+        )
+    charset = Charset.from_spec(dict_override, True if use_space_char is None else use_space_char)
+    return Recognizer(
+        PaddleOCRPreprocessor(image_shape or (3, 48, 320)), engine, CTCLabelDecode(charset),
+        batch_size=batch_size, description=f"PaddleOCR export {model_dir}",
+    )
+
+
+# ------------------------------------------------------------------------------- parity
+def parity_samples(config: Any, count: int) -> list[np.ndarray]:
+    """Up to `count` Eval images (decoded BGR), or rendered words when there is no Eval set."""
+    images: list[np.ndarray] = []
+    try:
+        from ocrrec.data.labels import iter_eval_images
+
+        images = list(iter_eval_images(config, count))
+    except Exception:  # no eval data on this machine: fall back to rendered words
+        images = []
+    if len(images) < count:
+        images.extend(render_words(["parity", "Export", "12345", "ocrrec", "Text", "w0rd"][: count - len(images)]))
+    return images
+
+
+def render_words(words: Sequence[str], height: int = 48) -> list[np.ndarray]:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=int(height * 0.7))
+    out = []
+    for word in words:
+        left, top, right, bottom = font.getbbox(word)
+        image = Image.new("RGB", (right - left + 16, height), (255, 255, 255))
+        ImageDraw.Draw(image).text((8 - left, (height - (bottom - top)) // 2 - top), word, font=font, fill=(0, 0, 0))
+        out.append(np.asarray(image)[:, :, ::-1].copy())
+    return out
+
+
+def check_parity(reference: Callable, candidate: Callable, preprocess: Callable, decoder: Any, images: list[np.ndarray]) -> Any:
+    from ocrrec.export import ParityResult
+
+    worst = 0.0
+    mismatched: list[tuple[str, str]] = []
+    for image in images:
+        batch = preprocess([image])
+        a, b = reference(batch), candidate(batch)
+        if a.shape != b.shape:
+            return ParityResult(len(images), float("inf"), [(f"shape {a.shape}", f"shape {b.shape}")])
+        worst = max(worst, float(np.abs(a - b).max()))
+        ta, tb = decoder(a)[0][0], decoder(b)[0][0]
+        if ta != tb:
+            mismatched.append((ta, tb))
+    return ParityResult(len(images), worst, mismatched)
