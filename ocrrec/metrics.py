@@ -114,9 +114,18 @@ class RecMetric:
 
     eps = 1e-5
     # Layout of `state()`: integer counters, summed across ranks.
-    STATE_FIELDS = ("correct", "total", "edit_distance_fixed", "correct_raw", "correct_caseless", "correct_accentless")
+    STATE_FIELDS = (
+        "correct",
+        "total",
+        "edit_distance_fixed",
+        "correct_raw",
+        "correct_caseless",
+        "correct_accentless",
+    )
 
-    def __init__(self, main_indicator: str = "acc", is_filter: bool = False, ignore_space: bool = True) -> None:
+    def __init__(
+        self, main_indicator: str = "acc", is_filter: bool = False, ignore_space: bool = True
+    ) -> None:
         self.main_indicator = main_indicator
         self.is_filter = bool(is_filter)
         self.ignore_space = bool(ignore_space)
@@ -158,7 +167,9 @@ class RecMetric:
         self._counts += batch
         return self._summarize(batch)
 
-    def __call__(self, pred_label: tuple[Sequence[Any], Sequence[Any]], *_: Any, **__: Any) -> dict[str, float]:
+    def __call__(
+        self, pred_label: tuple[Sequence[Any], Sequence[Any]], *_: Any, **__: Any
+    ) -> dict[str, float]:
         """PaddleOCR's calling convention: `metric((preds, labels))`."""
         preds, labels = pred_label
         return self.update(preds, labels)
@@ -212,7 +223,9 @@ class RecMetric:
     def _check_state(self, state: Iterable[int] | np.ndarray) -> np.ndarray:
         array = np.asarray(state)
         if array.shape != self._counts.shape:
-            raise ValueError(f"a RecMetric state has {len(self.STATE_FIELDS)} counters, got shape {array.shape}")
+            raise ValueError(
+                f"a RecMetric state has {len(self.STATE_FIELDS)} counters, got shape {array.shape}"
+            )
         rounded = np.rint(array)
         if not np.array_equal(rounded, array):
             raise ValueError("a RecMetric state holds whole counts only")

@@ -70,9 +70,7 @@ class CTCLoss(nn.Layer):
         steps_first = logits.transpose([1, 0, 2])  # [T, B, C], the layout warpctc wants
         num_steps, batch_size = steps_first.shape[0], steps_first.shape[1]
         input_lengths = paddle.full([batch_size], num_steps, dtype="int64")
-        per_sample = F.ctc_loss(
-            steps_first, labels, input_lengths, label_lengths, blank=0, reduction="none"
-        )
+        per_sample = F.ctc_loss(steps_first, labels, input_lengths, label_lengths, blank=0, reduction="none")
         if self.use_focal_loss:
             per_sample = per_sample * paddle.square(1.0 - paddle.exp(-per_sample))
         return {"loss": per_sample.mean()}
@@ -168,7 +166,9 @@ _MULTI_BRANCHES: dict[str, tuple[str, str, str]] = {
 
 def _accepted_args(cls: type) -> set[str]:
     params = inspect.signature(cls.__init__).parameters.values()
-    return {p.name for p in params if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return {
+        p.name for p in params if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
 
 
 @LOSSES.register()
@@ -190,7 +190,11 @@ class MultiLoss(nn.Layer):
         **shared: Any,
     ) -> None:
         super().__init__()
-        if not isinstance(loss_config_list, Sequence) or isinstance(loss_config_list, str) or not loss_config_list:
+        if (
+            not isinstance(loss_config_list, Sequence)
+            or isinstance(loss_config_list, str)
+            or not loss_config_list
+        ):
             raise ConfigError(
                 "Loss.loss_config_list must be a non-empty list such as [{CTCLoss: null}, {SARLoss: null}]"
             )
