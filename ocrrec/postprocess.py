@@ -32,7 +32,7 @@ def dictionary_label(charset: Charset) -> str:
     """How to name a charset's dictionary in messages: built-in name, path, or the default set."""
     source = charset.source
     if source.startswith("default"):
-        return "the default 0-9a-z set"
+        return "(none set: the default 0-9a-z)"
     path = Path(source)
     if path.parent == DICT_DIR:
         for name, file in BUILTIN_DICTS.items():

@@ -69,7 +69,8 @@ class CTCLoss(nn.Layer):
         label_lengths = _batch_tensor(batch, "length", "CTCLoss").astype("int64").reshape([-1])
         steps_first = logits.transpose([1, 0, 2])  # [T, B, C], the layout warpctc wants
         num_steps, batch_size = steps_first.shape[0], steps_first.shape[1]
-        input_lengths = paddle.full([batch_size], num_steps, dtype="int64")
+        # Host-side lengths, as PaddleOCR passes them (the kernel reads them on the CPU).
+        input_lengths = paddle.to_tensor([num_steps] * batch_size, dtype="int64", place=paddle.CPUPlace())
         per_sample = F.ctc_loss(steps_first, labels, input_lengths, label_lengths, blank=0, reduction="none")
         if self.use_focal_loss:
             per_sample = per_sample * paddle.square(1.0 - paddle.exp(-per_sample))
