@@ -9,6 +9,7 @@ the metric. Class layouts follow PaddleOCR's label encoders exactly.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ def _first_true(mask: np.ndarray) -> np.ndarray:
     return np.where(has, mask.argmax(axis=1), mask.shape[1])
 
 
-class LabelDecoder:
+class LabelDecoder(ABC):
     """Common part of the decoders: the class table, RTL handling, and the class-count check."""
 
     #: names of the special classes in the order they occupy in `table`
@@ -112,8 +113,9 @@ class LabelDecoder:
         self.reverse = self.flips_right_to_left and is_right_to_left(charset)
         self.table: list[str] = self._build_table(list(charset.characters))
 
+    @abstractmethod
     def _build_table(self, characters: list[str]) -> list[str]:
-        raise NotImplementedError
+        """The full class list (characters plus special tokens) in the model's class order."""
 
     def class_count(self) -> int:
         """How many classes a model trained with this charset and decoder has (its head's out_channels)."""
@@ -130,11 +132,13 @@ class LabelDecoder:
             texts = [reverse_right_to_left(t) for t in texts]
         return list(zip(texts, scores.astype(float).tolist(), strict=True))
 
+    @abstractmethod
     def __call__(self, preds: Any) -> list[Prediction]:
-        raise NotImplementedError
+        """Decode model output of shape [B, T, C] into `(text, score)` per sample."""
 
+    @abstractmethod
     def decode_labels(self, label_ids: Any, lengths: Any = None) -> list[Prediction]:
-        raise NotImplementedError
+        """Turn encoded label arrays [B, L] back into `(text, 1.0)` per sample."""
 
 
 @POSTPROCESS.register()
