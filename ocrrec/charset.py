@@ -74,8 +74,8 @@ def resolve_dict(spec: str | Path | None) -> Path | None:
 def read_dict_file(path: Path) -> list[str]:
     """Characters of a dictionary file, one per line, in order.
 
-    Strips only the line ending (a BOM at the start is dropped), like PaddleOCR;
-    blank lines are skipped because no label character can ever match them.
+    Strips only the line ending (a BOM at the start is dropped), like PaddleOCR. A blank line
+    stays a (never matched) class, as in PaddleOCR, so class ids stay weight-compatible.
     """
     try:
         raw = Path(path).read_bytes()
@@ -87,13 +87,11 @@ def read_dict_file(path: Path) -> list[str]:
         raise UserError(
             f"{path}: not UTF-8 (byte {exc.start})", "save the dictionary as UTF-8, one character per line"
         ) from None
-    chars = []
-    for line in text.split("\n"):
-        if line.endswith("\r"):
-            line = line[:-1]
-        if line != "":
-            chars.append(line)
-    if not chars:
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()  # the newline that ends the last line does not start another
+    chars = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if not any(chars):
         raise UserError(f"dictionary {path} is empty", "one character per line, UTF-8")
     return chars
 
@@ -118,7 +116,7 @@ class Charset:
     @classmethod
     def from_characters(cls, characters: list[str], use_space_char: bool = False, source: str = "inline") -> Charset:
         """A charset from a character list (e.g. an exported model's inference.yml)."""
-        chars = [c for c in characters if c != ""]
+        chars = [str(c) for c in characters]
         if use_space_char:
             chars.append(" ")
         return cls(tuple(chars), bool(use_space_char), False, source)
