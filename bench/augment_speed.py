@@ -37,13 +37,13 @@ def loop_warp_mls(image, src_pts, dst_pts, dst_w, dst_h, trans_ratio=1.0, grid_s
             else:
                 weights = [1.0 / float(((v - pk) ** 2).sum()) for pk in p]
                 total = sum(weights)
-                p_star = sum(wk * pk for wk, pk in zip(weights, p)) / total
-                q_star = sum(wk * qk for wk, qk in zip(weights, q)) / total
-                mu = sum(wk * float(((pk - p_star) ** 2).sum()) for wk, pk in zip(weights, p))
+                p_star = sum(wk * pk for wk, pk in zip(weights, p, strict=True)) / total
+                q_star = sum(wk * qk for wk, qk in zip(weights, q, strict=True)) / total
+                mu = sum(wk * float(((pk - p_star) ** 2).sum()) for wk, pk in zip(weights, p, strict=True))
                 rel = v - p_star
                 rel_perp = np.array([-rel[1], rel[0]])
                 mapped = q_star.copy()
-                for wk, pk, qk in zip(weights, p, q):
+                for wk, pk, qk in zip(weights, p, q, strict=True):
                     ph = pk - p_star
                     ph_perp = np.array([-ph[1], ph[0]])
                     mapped[0] += wk / mu * ((ph @ rel) * qk[0] - (ph_perp @ rel) * qk[1])
@@ -114,7 +114,7 @@ def main() -> None:
                 warp.warp_mls = impl
                 random.seed(0)
                 np.random.seed(0)
-                results.append(rate(lambda op=op: op({"image": image}), args.seconds))
+                results.append(rate(lambda op=op, image=image: op({"image": image}), args.seconds))
             warp.warp_mls = fast_warp
             print(f"{label + f' {w}x{h}':34s} {results[0]:10.0f}/s {results[1]:10.0f}/s {results[0] / results[1]:8.1f}x")
 
