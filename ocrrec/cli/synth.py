@@ -55,7 +55,7 @@ def synth(
         list[int] | None,
         typer.Option("--font-size", help="Font size in px; repeat for several (default: 22, 26, 30, 34, 38).", show_default=False),
     ] = None,
-    height: Annotated[int, typer.Option("--height", min=0, help="Scale images to this height (0: keep).")] = 32,
+    height: Annotated[int, typer.Option("--height", min=0, help="Scale images to this height (0: keep).")] = 48,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same dataset.")] = 0,
     workers: Annotated[
         int | None,
@@ -113,6 +113,8 @@ def synth(
     if report.skipped_words:
         examples = ", ".join(report.skipped_examples)
         warn(f"skipped {report.skipped_words} words (length, dictionary or font coverage), e.g. {examples}")
+    if report.bad_fonts:
+        warn(f"skipped {len(report.bad_fonts)} font files that could not be loaded: {', '.join(report.bad_fonts[:5])}")
     if report.unsupported_chars:
         warn(f"the fonts cannot draw these characters, so they were left out: {report.unsupported_chars}")
     table = Table(title=f"synthetic dataset in {report.out_dir}", show_header=True)

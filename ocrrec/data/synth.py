@@ -8,6 +8,7 @@ on the arguments and the seed (not on the number of worker processes).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -57,6 +58,7 @@ class SynthReport:
     skipped_words: int = 0
     skipped_examples: list[str] = field(default_factory=list)
     unsupported_chars: str = ""
+    bad_fonts: list[str] = field(default_factory=list)
     lmdb_dirs: list[Path] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -377,6 +379,113 @@ def _check_args(count: int, val_fraction: float, min_len: int, max_len: int, hei
         raise UserError(f"--digits must be a fraction in [0, 1] (got {digits})")
 
 
+def _vocabulary(
+    words: Sequence[str] | None,
+    dict_chars: Sequence[str] | None,
+    font_paths: list[str | None],
+    count: int,
+    min_len: int,
+    max_len: int,
+    case: str,
+    rng: np.random.Generator,
+) -> tuple[list[_Entry], list[str], set[str]]:
+    """Usable vocabulary entries, the skipped words and the characters no font can draw."""
+    skipped: list[str] = []
+    unsupported: set[str] = set()
+    candidates: list[tuple[str, tuple[str, ...]]] = []
+    if words is None and dict_chars is not None:
+        pool_chars = [c for c in dict.fromkeys(dict_chars) if c not in "\t\r\n"]
+        drawable = set().union(*(supported_characters(p, pool_chars) for p in font_paths))
+        unsupported = {c for c in pool_chars if c not in drawable}
+        pool_chars = [c for c in pool_chars if c in drawable]
+        if not [c for c in pool_chars if not c.isspace()]:
+            raise UserError(
+                "none of the dictionary's characters can be drawn with the fonts",
+                "pass --fonts DIR with a font that covers the dictionary's script",
+            )
+        candidates = [(s, (s,)) for s in _random_strings(pool_chars, count, min_len, max_len, rng)]
+    else:
+        # Spellings that differ only in case are one word for the split (never in both).
+        by_key: dict[str, tuple[str, ...]] = {}
+        for word in words if words is not None else ENGLISH_WORDS:
+            key = word.lower()
+            by_key[key] = tuple(dict.fromkeys(by_key.get(key, ()) + _case_variants(word, case)))
+        allowed = set(dict_chars) if dict_chars is not None else None
+        for key, variants in by_key.items():
+            if allowed is not None:
+                variants = tuple(v for v in variants if set(v) <= allowed)
+            if not min_len <= len(key) <= max_len or not variants or any(c in key for c in "\t\r\n"):
+                skipped.append(key)
+            else:
+                candidates.append((key, variants))
+    all_chars = {c for _, variants in candidates for v in variants for c in v}
+    support = {p: supported_characters(p, all_chars) for p in font_paths}
+    entries: list[_Entry] = []
+    for key, variants in candidates:
+        fonts = tuple(i for i, p in enumerate(font_paths) if all(set(v) <= support[p] for v in variants))
+        if fonts:
+            entries.append(_Entry(key, variants, fonts))
+        else:
+            skipped.append(key)
+            unsupported |= {c for v in variants for c in v if not any(c in support[p] for p in font_paths)}
+    return entries, skipped, unsupported
+
+
+def _plan(
+    split: str,
+    n: int,
+    pool: list[_Entry],
+    numbers: list[_Entry],
+    digits: float,
+    font_paths: list[str | None],
+    font_sizes: list[int],
+    rng: np.random.Generator,
+) -> tuple[list[_Job], list[str], set[str]]:
+    """Jobs for one split with every random choice but the rendering itself made here."""
+    use_number = (rng.random(n) < digits) if numbers else np.zeros(n, bool)
+    word_picks = iter(_draw(pool, int((~use_number).sum()), rng))
+    number_picks = iter(_draw(numbers, int(use_number.sum()), rng)) if numbers else iter(())
+    jobs, labels, keys = [], [], set()
+    for i in range(n):
+        entry = next(number_picks) if use_number[i] else next(word_picks)
+        text = entry.variants[int(rng.integers(len(entry.variants)))]
+        font_index = entry.fonts[int(rng.integers(len(entry.fonts)))]
+        size = font_sizes[int(rng.integers(len(font_sizes)))]
+        rel = f"{split}/word_{i + 1:06d}.png"
+        jobs.append(_Job(rel, text, font_paths[font_index], size, _SPLIT_CODES[split], i))
+        labels.append(text)
+        keys.add(entry.key)
+    return jobs, labels, keys
+
+
+def _render_all(
+    out_dir: Path,
+    seed: int,
+    height: int | None,
+    jobs: list[_Job],
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> int:
+    """Render `jobs` in chunks, in this process or a pool; returns the worker count used."""
+    if workers is None:
+        # Measured on 2 shared cores: 2 processes only win for several thousand images.
+        workers = 2 if len(jobs) >= 5000 and (os.cpu_count() or 1) >= 2 else 1
+    workers = max(1, min(int(workers), 32, len(jobs) // _CHUNK))
+    chunks = [(str(out_dir), seed, height, jobs[i : i + _CHUNK]) for i in range(0, len(jobs), _CHUNK)]
+    done = 0
+    with contextlib.ExitStack() as stack:
+        if workers == 1:
+            results: Iterator[int] = map(_render_chunk, chunks)
+        else:
+            pool = stack.enter_context(multiprocessing.get_context().Pool(workers))
+            results = pool.imap_unordered(_render_chunk, chunks)
+        for written in results:
+            done += written
+            if progress:
+                progress(done, len(jobs))
+    return workers
+
+
 def synth(
     out_dir: Path,
     *,
@@ -386,7 +495,7 @@ def synth(
     val_fraction: float = 0.1,
     fonts_dir: Path | None = None,
     font_sizes: Sequence[int] = DEFAULT_FONT_SIZES,
-    height: int | None = 32,
+    height: int | None = 48,
     seed: int = 0,
     min_len: int = 3,
     max_len: int = 15,
@@ -402,13 +511,15 @@ def synth(
     Words come from `words`, else random strings of `min_len`-`max_len` characters drawn from
     `dict_chars`, else the embedded English list. With both `words` and `dict_chars`, words
     using characters outside the dictionary are skipped. Word lists are filtered to
-    `min_len`-`max_len` characters. `case`: keep | lower | upper | title | mixed (per image).
-    `digits`: share of images showing a 1-6 digit number instead of a word (word lists only).
-    A `val_fraction` share of distinct words (and of images) goes to `val`; no val word is in
-    train. `height` scales every image to that height (None keeps the rendered height).
-    `workers`: processes to render with (None: 2 for 5000+ images when 2 CPUs exist).
-    `lmdb` also writes `train_lmdb/` and `val_lmdb/`. `progress(done, total)` is called as
-    images are written. Raises UserError for anything the caller can fix.
+    `min_len`-`max_len` characters. `case` (word lists only): keep | lower | upper | title |
+    mixed (chosen per image). `digits` (word lists only): share of images showing a 1-6 digit
+    number instead of a word. A `val_fraction` share of distinct words (and of images) goes
+    to `val`; no val word is in train. `height` scales every image to that height (None keeps
+    the rendered height); 48 leaves room for RecAug's crops, which remove up to 8 rows
+    whatever the image height. `workers`: processes to render with (None: 2 for 5000+ images
+    when 2 CPUs exist). `lmdb` also writes `train_lmdb/` and `val_lmdb/`.
+    `progress(done, total)` is called as images are written. Raises UserError for anything
+    the caller can fix.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -416,61 +527,16 @@ def synth(
     font_sizes = [int(s) for s in font_sizes]
     _check_args(count, val_fraction, min_len, max_len, height, font_sizes, case, digits)
     rng = np.random.default_rng(seed)
-
-    font_paths: list[str | None]
+    bad_fonts: list[str] = []
+    font_paths: list[str | None] = [None]
     if fonts_dir is not None:
-        found, _bad = find_fonts(fonts_dir)
+        found, bad_fonts = find_fonts(fonts_dir)
         font_paths = list(found)
     else:
-        font_paths = [None]
         load_font(None, font_sizes[0])
 
-    # -- vocabulary
-    source_words: list[str] | None = list(words) if words is not None else None
-    random_mode = source_words is None and dict_chars is not None
-    skipped: list[str] = []
-    unsupported: set[str] = set()
-    if random_mode:
-        pool_chars = list(dict.fromkeys(dict_chars))
-        drawable = set().union(*(supported_characters(p, pool_chars) for p in font_paths))
-        unsupported = {c for c in pool_chars if c not in drawable}
-        pool_chars = [c for c in pool_chars if c in drawable]
-        if not [c for c in pool_chars if not c.isspace()]:
-            raise UserError(
-                "none of the dictionary's characters can be drawn with the fonts",
-                "pass --fonts DIR with a font that covers the dictionary's script",
-            )
-        strings = _random_strings(pool_chars, count, min_len, max_len, rng)
-        candidates = [(s, (s,)) for s in strings]
-    else:
-        base = source_words if source_words is not None else list(ENGLISH_WORDS)
-        # Spellings that differ only in case are one word for the split (never in both).
-        by_key: dict[str, tuple[str, ...]] = {}
-        for word in base:
-            key = word.lower()
-            by_key[key] = tuple(dict.fromkeys(by_key.get(key, ()) + _case_variants(word, case)))
-        candidates = []
-        allowed = set(dict_chars) if dict_chars is not None else None
-        for key, variants in by_key.items():
-            if not min_len <= len(key) <= max_len:
-                skipped.append(key)
-                continue
-            if allowed is not None:
-                variants = tuple(v for v in variants if set(v) <= allowed)
-                if not variants:
-                    skipped.append(key)
-                    continue
-            candidates.append((key, variants))
-    all_chars = {c for _, variants in candidates for v in variants for c in v}
-    support = {p: supported_characters(p, all_chars) for p in font_paths}
-    entries: list[_Entry] = []
-    for key, variants in candidates:
-        fonts = tuple(i for i, p in enumerate(font_paths) if all(set(v) <= support[p] for v in variants))
-        if fonts:
-            entries.append(_Entry(key, variants, fonts))
-        else:
-            skipped.append(key)
-            unsupported |= {c for v in variants for c in v if not any(c in support[p] for p in font_paths)}
+    random_mode = words is None and dict_chars is not None
+    entries, skipped, unsupported = _vocabulary(words, dict_chars, font_paths, count, min_len, max_len, case, rng)
     min_entries = 2 if val_fraction > 0 else 1
     if len(entries) < min_entries:
         what = "random strings" if random_mode else "words"
@@ -478,106 +544,57 @@ def synth(
             f"only {len(entries)} usable {what} (need at least {min_entries})",
             "check --min-len/--max-len, --dict and --fonts against the word list",
         )
-
     train_entries, val_entries = _split(entries, val_fraction, rng)
     n_val = 0 if not val_entries else min(count - 1, max(1, round(count * val_fraction)))
-    n_train = count - n_val
-
-    number_pools: tuple[list[_Entry], list[_Entry]] = ([], [])
+    numbers: tuple[list[_Entry], list[_Entry]] = ([], [])
     if digits > 0 and not random_mode:
         digit_fonts = tuple(i for i, p in enumerate(font_paths) if len(supported_characters(p, "0123456789")) == 10)
         if digit_fonts:
-            numbers = _random_strings(list("0123456789"), max(20, round(count * digits * 2) + 10), 1, 6, rng)
-            number_entries = [_Entry(n, (n,), digit_fonts) for n in numbers]
-            number_pools = _split(number_entries, val_fraction, rng)
+            pool = _random_strings(list("0123456789"), max(20, round(count * digits * 2) + 10), 1, 6, rng)
+            numbers = _split([_Entry(n, (n,), digit_fonts) for n in pool], val_fraction, rng)
+    train_jobs, train_labels, train_keys = _plan(
+        "train", count - n_val, train_entries, numbers[0], digits, font_paths, font_sizes, rng
+    )
+    val_jobs, val_labels, val_keys = _plan("val", n_val, val_entries, numbers[1], digits, font_paths, font_sizes, rng)
 
-    # -- jobs (all random choices are made here, so workers only render)
-    jobs: dict[str, list[_Job]] = {"train": [], "val": []}
-    labels: dict[str, list[str]] = {"train": [], "val": []}
-    keys: dict[str, set[str]] = {"train": set(), "val": set()}
-    for split, pool, numbers, n in (
-        ("train", train_entries, number_pools[0], n_train),
-        ("val", val_entries, number_pools[1], n_val),
-    ):
-        if n == 0:
-            continue
-        use_number = (rng.random(n) < digits) if numbers else np.zeros(n, bool)
-        word_picks = iter(_draw(pool, int((~use_number).sum()), rng))
-        number_picks = iter(_draw(numbers, int(use_number.sum()), rng)) if numbers else iter(())
-        for i in range(n):
-            entry = next(number_picks) if use_number[i] else next(word_picks)
-            text = entry.variants[int(rng.integers(len(entry.variants)))]
-            font_index = entry.fonts[int(rng.integers(len(entry.fonts)))]
-            size = font_sizes[int(rng.integers(len(font_sizes)))]
-            rel = f"{split}/word_{i + 1:06d}.png"
-            jobs[split].append(_Job(rel, text, font_paths[font_index], size, _SPLIT_CODES[split], i))
-            labels[split].append(text)
-            keys[split].add(entry.key)
-
-    # -- render
     _prepare_out_dir(out_dir, force)
-    all_jobs = jobs["train"] + jobs["val"]
-    if workers is None:
-        # Measured on 2 shared cores: 2 processes only win for several thousand images.
-        workers = 2 if len(all_jobs) >= 5000 and (os.cpu_count() or 1) >= 2 else 1
-    workers = max(1, min(int(workers), 32, max(1, len(all_jobs) // _CHUNK)))
-    chunks = [
-        (str(out_dir), seed, height, all_jobs[i : i + _CHUNK]) for i in range(0, len(all_jobs), _CHUNK)
-    ]
-    done = 0
-    if workers == 1:
-        results: Iterator[int] = map(_render_chunk, chunks)
-        for written in results:
-            done += written
-            if progress:
-                progress(done, len(all_jobs))
-    else:
-        with multiprocessing.get_context().Pool(workers) as pool:
-            for written in pool.imap_unordered(_render_chunk, chunks):
-                done += written
-                if progress:
-                    progress(done, len(all_jobs))
-
-    # -- label files, metadata, optional LMDB
-    label_files = {}
-    for split in ("train", "val"):
-        lines = "".join(f"{job.rel_path}\t{label}\n" for job, label in zip(jobs[split], labels[split], strict=True))
-        label_files[split] = out_dir / f"{split}.txt"
-        atomic_write_text(label_files[split], lines)
+    used_workers = _render_all(out_dir, seed, height, train_jobs + val_jobs, workers, progress)
+    splits = {"train": (train_jobs, train_labels), "val": (val_jobs, val_labels)}
+    for split, (jobs, labels) in splits.items():
+        lines = "".join(f"{job.rel_path}\t{label}\n" for job, label in zip(jobs, labels, strict=True))
+        atomic_write_text(out_dir / f"{split}.txt", lines)
     lmdb_dirs: list[Path] = []
     if lmdb:
         from ocrrec.data.lmdb_io import write_lmdb
 
-        for split in ("train", "val"):
-            target = out_dir / f"{split}_lmdb"
-            items = ((out_dir.joinpath(job.rel_path).read_bytes(), label)
-                     for job, label in zip(jobs[split], labels[split], strict=True))  # fmt: skip
-            write_lmdb(target, items)
-            lmdb_dirs.append(target)
+        for split, (jobs, labels) in splits.items():
+            items = ((out_dir.joinpath(job.rel_path).read_bytes(), label) for job, label in zip(jobs, labels, strict=True))
+            write_lmdb(out_dir / f"{split}_lmdb", items)
+            lmdb_dirs.append(out_dir / f"{split}_lmdb")
 
-    used_chars = "".join(sorted({c for split in labels.values() for label in split for c in label}))
     report = SynthReport(
         out_dir=out_dir,
-        train_label_file=label_files["train"],
-        val_label_file=label_files["val"],
-        train_images=n_train,
-        val_images=n_val,
-        train_words=len(keys["train"]),
-        val_words=len(keys["val"]),
-        characters=used_chars,
+        train_label_file=out_dir / "train.txt",
+        val_label_file=out_dir / "val.txt",
+        train_images=len(train_jobs),
+        val_images=len(val_jobs),
+        train_words=len(train_keys),
+        val_words=len(val_keys),
+        characters="".join(sorted({c for label in train_labels + val_labels for c in label})),
         fonts=[font_display_name(p) for p in font_paths],
         font_sizes=font_sizes,
         height=height,
         seed=seed,
-        workers=workers,
+        workers=used_workers,
         seconds=round(time.perf_counter() - started, 3),
         skipped_words=len(skipped),
         skipped_examples=skipped[:5],
         unsupported_chars="".join(sorted(unsupported)),
+        bad_fonts=bad_fonts,
         lmdb_dirs=lmdb_dirs,
     )
-    meta = dict(report.to_dict(), case=case, digits=digits, val_fraction=val_fraction,
-                source="words" if words is not None else ("dict" if random_mode else "embedded-english"))  # fmt: skip
+    source = "words" if words is not None else ("dict" if random_mode else "embedded-english")
+    meta = dict(report.to_dict(), case=case, digits=digits, val_fraction=val_fraction, source=source)
     meta.pop("seconds")
     atomic_write_text(out_dir / "synth.json", json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     return report

@@ -38,7 +38,7 @@ def test_writes_paddleocr_label_files_with_held_out_words(tmp_path):
     for rel, label in train + val:
         image = cv2.imread(str(out / rel), cv2.IMREAD_UNCHANGED)
         assert image is not None and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-        assert image.shape[0] == 32 and image.shape[1] >= 8
+        assert image.shape[0] == 48 and image.shape[1] >= 8
         assert label in vocabulary
     assert not {lab for _, lab in train} & {lab for _, lab in val}
     assert report.val_words == len({lab for _, lab in val})
@@ -58,14 +58,14 @@ def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path):
 
 
 def test_word_list_with_dictionary_and_length_filters(tmp_path):
-    words = ["apple", "Banana", "cherry", "kiwi", "x", "extraordinarily", "grape", "melon", "lemon", "apple"]
+    words = ["apple", "Banana", "cherry", "kiwi", "x", "extraordinarily", "grape", "melon", "lemon", "apple", "a\tb"]
     report = synth(
         tmp_path / "out", words=words, dict_chars=Charset.from_spec("ic15").characters,
         count=30, val_fraction=0.2, min_len=2, max_len=10, seed=0,
     )  # fmt: skip
     labels = {lab for _, lab in read_labels(tmp_path / "out" / "train.txt") + read_labels(tmp_path / "out" / "val.txt")}
     assert labels <= {"apple", "cherry", "kiwi", "grape", "melon", "lemon"}
-    assert report.skipped_words == 3  # Banana (capital B not in ic15), x (short), extraordinarily (long)
+    assert report.skipped_words == 4  # Banana (B not in ic15), x (short), extraordinarily (long), a<tab>b
     lowered = synth(tmp_path / "low", words=["Banana", "Cherry"], case="lower", count=4, val_fraction=0.5)
     assert lowered.skipped_words == 0
     assert {lab for _, lab in read_labels(tmp_path / "low" / "train.txt")} <= {"banana", "cherry"}
@@ -145,6 +145,26 @@ def test_font_folder_errors(tmp_path):
         synth(tmp_path / "out", count=5, fonts_dir=empty)
     with pytest.raises(UserError, match="font folder not found"):
         synth(tmp_path / "out", count=5, fonts_dir=tmp_path / "missing")
+
+
+def test_font_folder_with_good_and_broken_files(tmp_path):
+    fonts = tmp_path / "fonts"
+    (fonts / "sub").mkdir(parents=True)
+    ttf = load_font(None, 24).font_bytes  # Pillow's embedded TTF, written out as files
+    (fonts / "A.ttf").write_bytes(ttf)
+    (fonts / "sub" / "B.TTF").write_bytes(ttf)
+    (fonts / "broken.otf").write_bytes(b"nope")
+    (fonts / "readme.txt").write_text("not a font")
+    report = synth(tmp_path / "out", count=30, fonts_dir=fonts, seed=1)
+    assert report.fonts == ["A.ttf", "B.TTF"] and report.bad_fonts == ["broken.otf"]
+    assert report.train_images + report.val_images == 30
+
+
+def test_words_with_tabs_or_newlines_are_skipped(tmp_path):
+    report = synth(tmp_path / "out", words=["ab\tc", "abc", "abd", "ab\nd"], count=4, val_fraction=0)
+    assert report.skipped_words == 2 and report.val_images == 0
+    assert (tmp_path / "out" / "val.txt").read_text() == ""
+    assert {lab for _, lab in read_labels(tmp_path / "out" / "train.txt")} == {"abc", "abd"}
 
 
 def test_natural_height_and_tiny_words_render(tmp_path):
