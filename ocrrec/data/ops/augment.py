@@ -28,8 +28,8 @@ def _sign() -> int:
 def hsv_aug(image: np.ndarray) -> np.ndarray:
     """Scale the HSV value channel by 1 +/- up to 0.1 % (PaddleOCR's tiny brightness nudge).
 
-    The scaled channel is truncated back to uint8, so the visible effect is at most 1 level.
-    Images that are not 3-channel pass through (HSV needs colour).
+    The scaled channel is truncated back to uint8, so the change is at most 1 level plus the
+    rounding of the uint8 HSV round trip. Images that are not 3-channel pass through.
     """
     delta = 0.001 * random.random() * _sign()
     if image.ndim != 3 or image.shape[2] != 3:
@@ -199,7 +199,8 @@ class RecConAug:
     stays within `max_text_length` and the combined width/height ratio within
     image_shape[1] / image_shape[0]; the first sample that does not fit stops the merging.
     `image_shape` is [H, W, C]. The dataset fills `ext_data` (a list of dicts with decoded
-    "image" and "label"); it is removed from the sample either way.
+    "image" and "label"); it is removed from the sample either way (PaddleOCR leaves it in
+    when the probability draw skips the merge; KeepKeys drops it anyway).
     """
 
     def __init__(
