@@ -1,0 +1,1 @@
+from ocrrec.data.ops import augment  # noqa: F401
