@@ -78,4 +78,3 @@ class DropPath(nn.Layer):
         mask_shape = [x.shape[0]] + [1] * (x.ndim - 1)
         mask = paddle.floor(keep + paddle.rand(mask_shape, dtype=x.dtype))
         return x / keep * mask
-

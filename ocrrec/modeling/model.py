@@ -96,12 +96,15 @@ def build_model(arch: Mapping[str, Any], charset: Charset | None = None) -> RecM
     `out_channels_list` is used. The input `arch` is not modified.
     """
     if not isinstance(arch, Mapping):
-        raise ConfigError(f"Architecture: must be a mapping with Backbone/Neck/Head, got {type(arch).__name__}")
+        raise ConfigError(
+            f"Architecture: must be a mapping with Backbone/Neck/Head, got {type(arch).__name__}"
+        )
     arch = copy.deepcopy(dict(arch))
     model_type = arch.get("model_type", "rec")
     if model_type != "rec":
         raise ConfigError(
-            f"Architecture.model_type: `{model_type}` is not supported", "ocrrec builds text recognizers: use `rec`"
+            f"Architecture.model_type: `{model_type}` is not supported",
+            "ocrrec builds text recognizers: use `rec`",
         )
     if arch.get("algorithm") == "Distillation" or "Models" in arch:
         raise ConfigError(
@@ -111,11 +114,15 @@ def build_model(arch: Mapping[str, Any], charset: Charset | None = None) -> RecM
     try:
         in_channels = int(arch.get("in_channels", 3))
     except (TypeError, ValueError):
-        raise ConfigError(f"Architecture.in_channels: must be an integer, got {arch.get('in_channels')!r}") from None
+        raise ConfigError(
+            f"Architecture.in_channels: must be an integer, got {arch.get('in_channels')!r}"
+        ) from None
 
     transform = None
     if arch.get("Transform"):
-        transform = _build_part(TRANSFORMS, arch["Transform"], "Architecture.Transform", in_channels=in_channels)
+        transform = _build_part(
+            TRANSFORMS, arch["Transform"], "Architecture.Transform", in_channels=in_channels
+        )
         in_channels = transform.out_channels
     if not arch.get("Backbone"):
         raise ConfigError("Architecture.Backbone: missing", f"name one of: {', '.join(BACKBONES.names())}")

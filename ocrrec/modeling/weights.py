@@ -82,12 +82,18 @@ class LoadReport:
                 f"(weights vs model): {shown}{more}"
             )
         if self.missing:
-            shown = ", ".join(self.missing[:8]) + (f" and {len(self.missing) - 8} more" if len(self.missing) > 8 else "")
-            lines.append(f"{len(self.missing)} model tensors are not in {self.source} and keep their initial values: {shown}")
+            shown = ", ".join(self.missing[:8]) + (
+                f" and {len(self.missing) - 8} more" if len(self.missing) > 8 else ""
+            )
+            lines.append(
+                f"{len(self.missing)} model tensors are not in {self.source} and keep their initial values: {shown}"
+            )
         if self.unexpected:
             shown = ", ".join(self.unexpected[:8])
             shown += f" and {len(self.unexpected) - 8} more" if len(self.unexpected) > 8 else ""
-            lines.append(f"{len(self.unexpected)} tensors in {self.source} are not used by this model: {shown}")
+            lines.append(
+                f"{len(self.unexpected)} tensors in {self.source} are not used by this model: {shown}"
+            )
         return lines
 
     def summary(self) -> str:

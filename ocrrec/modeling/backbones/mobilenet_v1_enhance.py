@@ -41,7 +41,9 @@ class ConvBNHardSwish(nn.Layer):
             weight_attr=ParamAttr(initializer=KaimingNormal()),
             bias_attr=False,
         )
-        self._batch_norm = nn.BatchNorm2D(out_channels, weight_attr=no_decay_attr(), bias_attr=no_decay_attr())
+        self._batch_norm = nn.BatchNorm2D(
+            out_channels, weight_attr=no_decay_attr(), bias_attr=no_decay_attr()
+        )
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         return F.hardswish(self._batch_norm(self._conv(x)))
@@ -135,7 +137,9 @@ class MobileNetV1Enhance(nn.Layer):
         for mid, out, stride, kernel, use_se in _BLOCKS:
             if stride == "last":
                 stride = last_conv_stride if isinstance(last_conv_stride, int) else tuple(last_conv_stride)
-            blocks.append(DepthwiseSeparable(in_ch, ch(mid), ch(out), stride, kernel_size=kernel, use_se=use_se))
+            blocks.append(
+                DepthwiseSeparable(in_ch, ch(mid), ch(out), stride, kernel_size=kernel, use_se=use_se)
+            )
             in_ch = ch(out)
         self.block_list = nn.Sequential(*blocks)
         if last_pool_type == "avg":

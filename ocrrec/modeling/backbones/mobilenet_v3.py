@@ -100,7 +100,9 @@ class ResidualUnit(nn.Layer):
         return x + y if self.use_shortcut else y
 
 
-def _stage_table(model_name: str, large_stride: Sequence[int], small_stride: Sequence[int]) -> tuple[list, int]:
+def _stage_table(
+    model_name: str, large_stride: Sequence[int], small_stride: Sequence[int]
+) -> tuple[list, int]:
     """(kernel, expansion, out, SE, activation, stride) rows and the last conv's width."""
     if model_name == "large":
         s = large_stride

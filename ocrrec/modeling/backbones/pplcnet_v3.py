@@ -49,7 +49,9 @@ def _lcnet_divisible(value: float) -> int:
 class LearnableAffineBlock(nn.Layer):
     """y = scale * x + bias with two scalar parameters trained at `lr_mult * lab_lr`."""
 
-    def __init__(self, scale_value: float = 1.0, bias_value: float = 0.0, lr_mult: float = 1.0, lab_lr: float = 0.1):
+    def __init__(
+        self, scale_value: float = 1.0, bias_value: float = 0.0, lr_mult: float = 1.0, lab_lr: float = 0.1
+    ):
         super().__init__()
         self.scale = self.create_parameter(
             shape=[1],
@@ -312,7 +314,9 @@ class PPLCNetV3(nn.Layer):
                 "remove `det` from Architecture.Backbone",
             )
         if len(lr_mult_list) != 6:
-            raise ConfigError(f"PPLCNetV3: lr_mult_list needs 6 values (stem + 5 stages), got {list(lr_mult_list)}")
+            raise ConfigError(
+                f"PPLCNetV3: lr_mult_list needs 6 values (stem + 5 stages), got {list(lr_mult_list)}"
+            )
         if not float(scale) > 0:
             raise ConfigError(f"PPLCNetV3: scale must be positive, got {scale}")
         self.scale = scale

@@ -72,7 +72,12 @@ class BasicBlock(nn.Layer):
         self.shortcut = shortcut
         if not shortcut:
             self.short = ConvBNLayer(
-                in_channels, channels, 1, f"{name}_branch1", stride=stride, vd_pool=not first and stride[0] != 1
+                in_channels,
+                channels,
+                1,
+                f"{name}_branch1",
+                stride=stride,
+                vd_pool=not first and stride[0] != 1,
             )
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
@@ -96,7 +101,12 @@ class BottleneckBlock(nn.Layer):
         self.shortcut = shortcut
         if not shortcut:
             self.short = ConvBNLayer(
-                in_channels, channels * 4, 1, f"{name}_branch1", stride=stride, vd_pool=not first and stride[0] != 1
+                in_channels,
+                channels * 4,
+                1,
+                f"{name}_branch1",
+                stride=stride,
+                vd_pool=not first and stride[0] != 1,
             )
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:

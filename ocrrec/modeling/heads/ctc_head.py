@@ -87,7 +87,9 @@ class CTCHead(RecHead):
         neck_spec = args.pop("Neck", None)
         head_args = dict(args.pop("Head", None) or {})
         if args:
-            raise ConfigError(f"{where}: unexpected key `{next(iter(args))}`; a CTCHead branch takes `Neck` and `Head`")
+            raise ConfigError(
+                f"{where}: unexpected key `{next(iter(args))}`; a CTCHead branch takes `Neck` and `Head`"
+            )
         if not isinstance(neck_spec, Mapping) or "name" not in neck_spec:
             raise ConfigError(
                 f"{where}.Neck: needs a `name` (the encoder type: svtr, rnn, fc, reshape, cascadernn)"

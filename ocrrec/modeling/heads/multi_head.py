@@ -25,12 +25,16 @@ if TYPE_CHECKING:
 def parse_head_list(head_list: Any, where: str) -> list[tuple[str, type, dict[str, Any]]]:
     """[(name, head class, its arguments)] from `[{"CTCHead": {...}}, {"SARHead": {...}}]`."""
     if not isinstance(head_list, Sequence) or isinstance(head_list, str) or not head_list:
-        raise ConfigError(f"{where}.head_list: needs a list like [{{CTCHead: {{Neck: ..., Head: ...}}}}, {{SARHead: ...}}]")
+        raise ConfigError(
+            f"{where}.head_list: needs a list like [{{CTCHead: {{Neck: ..., Head: ...}}}}, {{SARHead: ...}}]"
+        )
     entries = []
     for index, item in enumerate(head_list):
         item_where = f"{where}.head_list[{index}]"
         if not isinstance(item, Mapping) or len(item) != 1:
-            raise ConfigError(f"{item_where}: each entry is one `HeadName: {{arguments}}` mapping, got {item!r}")
+            raise ConfigError(
+                f"{item_where}: each entry is one `HeadName: {{arguments}}` mapping, got {item!r}"
+            )
         name, args = next(iter(item.items()))
         head_cls = HEADS.get(name, item_where)
         if not (isinstance(head_cls, type) and issubclass(head_cls, RecHead)):
@@ -70,7 +74,11 @@ class MultiHead(RecHead):
         branches: list[MultiHeadBranch] = []
         for index, (name, head_cls, args) in enumerate(parse_head_list(head_list, where)):
             branch = head_cls.multi_head_branch(
-                in_channels, self.out_channels_list, args, f"{where}.head_list[{index}].{name}", {"use_pos": use_pos}
+                in_channels,
+                self.out_channels_list,
+                args,
+                f"{where}.head_list[{index}].{name}",
+                {"use_pos": use_pos},
             )
             for attr, layer in branch.layers.items():
                 if attr in self._sub_layers:

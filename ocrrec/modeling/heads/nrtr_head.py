@@ -58,7 +58,11 @@ class MultiheadAttention(nn.Layer):
     ) -> paddle.Tensor:
         q_len = query.shape[1]
         if self.self_attn:
-            qkv = self.qkv(query).reshape([0, q_len, 3, self.num_heads, self.head_dim]).transpose([2, 0, 3, 1, 4])
+            qkv = (
+                self.qkv(query)
+                .reshape([0, q_len, 3, self.num_heads, self.head_dim])
+                .transpose([2, 0, 3, 1, 4])
+            )
             q, k, v = qkv[0], qkv[1], qkv[2]
         else:
             k_len = key.shape[1]
@@ -90,7 +94,9 @@ class TransformerBlock(nn.Layer):
         super().__init__()
         self.with_self_attn = with_self_attn
         if with_self_attn:
-            self.self_attn = MultiheadAttention(d_model, nhead, dropout=attention_dropout_rate, self_attn=True)
+            self.self_attn = MultiheadAttention(
+                d_model, nhead, dropout=attention_dropout_rate, self_attn=True
+            )
             self.norm1 = nn.LayerNorm(d_model, epsilon=epsilon)
             self.dropout1 = nn.Dropout(residual_dropout_rate)
         self.with_cross_attn = with_cross_attn

@@ -133,7 +133,9 @@ class ParallelSARDecoder(nn.Layer):
         glimpse = weights.matmul(feat.reshape([batch, channels, height * width]), transpose_y=True)
         if self.pred_concat:
             context = holistic.unsqueeze(1).expand([batch, steps, holistic.shape[-1]])
-            out = self.prediction(paddle.concat([hidden, glimpse.astype(hidden.dtype), context.astype(hidden.dtype)], 2))
+            out = self.prediction(
+                paddle.concat([hidden, glimpse.astype(hidden.dtype), context.astype(hidden.dtype)], 2)
+            )
         else:
             out = self.prediction(glimpse)
         return out
@@ -199,7 +201,11 @@ class SARHead(RecHead):
         super().__init__()
         self.out_channels = out_channels
         self.encoder = SAREncoder(
-            enc_bi_rnn=enc_bi_rnn, enc_drop_rnn=enc_drop_rnn, enc_gru=enc_gru, d_model=in_channels, d_enc=enc_dim
+            enc_bi_rnn=enc_bi_rnn,
+            enc_drop_rnn=enc_drop_rnn,
+            enc_gru=enc_gru,
+            d_model=in_channels,
+            d_enc=enc_dim,
         )
         self.decoder = ParallelSARDecoder(
             out_channels,

@@ -133,7 +133,9 @@ class SequenceEncoder(nn.Layer):
     `use_guide`, `kernel_size` for `svtr`); a key the encoder does not take is a ConfigError.
     """
 
-    def __init__(self, in_channels: int, encoder_type: str, hidden_size: int = 48, **encoder_args: Any) -> None:
+    def __init__(
+        self, in_channels: int, encoder_type: str, hidden_size: int = 48, **encoder_args: Any
+    ) -> None:
         super().__init__()
         if encoder_type not in _ENCODERS:
             raise ConfigError(
@@ -154,7 +156,9 @@ class SequenceEncoder(nn.Layer):
         args = dict(encoder_args)
         if takes_hidden:
             args["hidden_size"] = hidden_size
-        check_arguments(encoder_cls, {"in_channels": in_channels, **args}, f"SequenceEncoder ({encoder_type})")
+        check_arguments(
+            encoder_cls, {"in_channels": in_channels, **args}, f"SequenceEncoder ({encoder_type})"
+        )
         self.encoder = encoder_cls(in_channels, **args)
         self.out_channels = self.encoder.out_channels
 

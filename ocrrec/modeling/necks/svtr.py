@@ -107,7 +107,12 @@ class Block(nn.Layer):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, epsilon=epsilon)
         self.mixer = GlobalAttention(
-            dim, num_heads=num_heads, qkv_bias=qkv_bias, qk_scale=qk_scale, attn_drop=attn_drop, proj_drop=drop
+            dim,
+            num_heads=num_heads,
+            qkv_bias=qkv_bias,
+            qk_scale=qk_scale,
+            attn_drop=attn_drop,
+            proj_drop=drop,
         )
         self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, epsilon=epsilon)
