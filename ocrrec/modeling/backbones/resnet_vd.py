@@ -1,8 +1,10 @@
 """ResNet-vd for recognition (CRNN's ResNet34-vd and friends): deep stem, avg-pool shortcuts.
 
-Stages after the first down-sample vertically only (stride (2, 1)). Structured names
-(`conv1_1`, `bb_<stage>_<block>.conv0`, ...) and the explicit parameter names PaddleOCR
-gives each tensor (`res2a_branch2a_weights`, `bn2a_branch2a_scale`, ...) are kept.
+Stages after the first down-sample vertically only (stride (2, 1)). The structured names
+(`conv1_1`, `bb_<stage>_<block>.conv0._conv`, ...) that checkpoints use are PaddleOCR's.
+PaddleOCR also gives each tensor a fixed global name (`res2a_branch2a_weights`); we do not,
+because Paddle refuses a second model with the same names in one process (two ResNets for
+distillation, or a rebuild for evaluation). Only optimizer-state keys depend on those names.
 """
 
 from __future__ import annotations
@@ -11,21 +13,20 @@ from collections.abc import Sequence
 
 import paddle
 import paddle.nn.functional as F
-from paddle import ParamAttr, nn
+from paddle import nn
 
 from ocrrec.errors import ConfigError
 from ocrrec.modeling.registry import BACKBONES
 
 
 class ConvBNLayer(nn.Layer):
-    """[avg-pool when `vd_pool`] → conv → BatchNorm (+ activation), with PaddleOCR's tensor names."""
+    """[avg-pool when `vd_pool`] → conv → BatchNorm (+ activation)."""
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
         kernel_size: int,
-        name: str,
         stride: int | Sequence[int] = 1,
         vd_pool: bool = False,
         act: str | None = None,
@@ -39,23 +40,16 @@ class ConvBNLayer(nn.Layer):
             kernel_size,
             stride=1 if vd_pool else stride,
             padding=(kernel_size - 1) // 2,
-            weight_attr=ParamAttr(name=f"{name}_weights"),
             bias_attr=False,
         )
-        bn_name = "bn_" + name if name == "conv1" else "bn" + name[3:]
-        self._batch_norm = nn.BatchNorm(
-            out_channels,
-            act=act,
-            param_attr=ParamAttr(name=f"{bn_name}_scale"),
-            bias_attr=ParamAttr(name=f"{bn_name}_offset"),
-            moving_mean_name=f"{bn_name}_mean",
-            moving_variance_name=f"{bn_name}_variance",
-        )
+        self._batch_norm = nn.BatchNorm2D(out_channels)
+        self.act = act
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         if self.vd_pool:
             x = self._pool2d_avg(x)
-        return self._batch_norm(self._conv(x))
+        x = self._batch_norm(self._conv(x))
+        return F.relu(x) if self.act == "relu" else x
 
 
 class BasicBlock(nn.Layer):
@@ -64,18 +58,17 @@ class BasicBlock(nn.Layer):
     expansion = 1
 
     def __init__(
-        self, in_channels: int, channels: int, stride: tuple[int, int], shortcut: bool, first: bool, name: str
+        self, in_channels: int, channels: int, stride: tuple[int, int], shortcut: bool, first: bool
     ) -> None:
         super().__init__()
-        self.conv0 = ConvBNLayer(in_channels, channels, 3, f"{name}_branch2a", stride=stride, act="relu")
-        self.conv1 = ConvBNLayer(channels, channels, 3, f"{name}_branch2b")
+        self.conv0 = ConvBNLayer(in_channels, channels, 3, stride=stride, act="relu")
+        self.conv1 = ConvBNLayer(channels, channels, 3)
         self.shortcut = shortcut
         if not shortcut:
             self.short = ConvBNLayer(
                 in_channels,
                 channels,
                 1,
-                f"{name}_branch1",
                 stride=stride,
                 vd_pool=not first and stride[0] != 1,
             )
@@ -92,19 +85,18 @@ class BottleneckBlock(nn.Layer):
     expansion = 4
 
     def __init__(
-        self, in_channels: int, channels: int, stride: tuple[int, int], shortcut: bool, first: bool, name: str
+        self, in_channels: int, channels: int, stride: tuple[int, int], shortcut: bool, first: bool
     ) -> None:
         super().__init__()
-        self.conv0 = ConvBNLayer(in_channels, channels, 1, f"{name}_branch2a", act="relu")
-        self.conv1 = ConvBNLayer(channels, channels, 3, f"{name}_branch2b", stride=stride, act="relu")
-        self.conv2 = ConvBNLayer(channels, channels * 4, 1, f"{name}_branch2c")
+        self.conv0 = ConvBNLayer(in_channels, channels, 1, act="relu")
+        self.conv1 = ConvBNLayer(channels, channels, 3, stride=stride, act="relu")
+        self.conv2 = ConvBNLayer(channels, channels * 4, 1)
         self.shortcut = shortcut
         if not shortcut:
             self.short = ConvBNLayer(
                 in_channels,
                 channels * 4,
                 1,
-                f"{name}_branch1",
                 stride=stride,
                 vd_pool=not first and stride[0] != 1,
             )
@@ -125,13 +117,6 @@ _DEPTHS = {
 }
 
 
-def _block_name(layers: int, stage: int, index: int) -> str:
-    """PaddleOCR's names: res2a, res2b, ...; the long third stage of 101+ uses res4a, res4b1, ..."""
-    if layers >= 101 and stage == 2:
-        return f"res{stage + 2}a" if index == 0 else f"res{stage + 2}b{index}"
-    return f"res{stage + 2}{chr(97 + index)}"
-
-
 @BACKBONES.register()
 class ResNet(nn.Layer):
     """ResNet-vd recognition backbone, `layers` in 18/34/50/101/152/200; 32x100 input → 1x25 output."""
@@ -144,9 +129,9 @@ class ResNet(nn.Layer):
         block_cls = BottleneckBlock if layers >= 50 else BasicBlock
         widths = (64, 128, 256, 512)
 
-        self.conv1_1 = ConvBNLayer(in_channels, 32, 3, "conv1_1", act="relu")
-        self.conv1_2 = ConvBNLayer(32, 32, 3, "conv1_2", act="relu")
-        self.conv1_3 = ConvBNLayer(32, 64, 3, "conv1_3", act="relu")
+        self.conv1_1 = ConvBNLayer(in_channels, 32, 3, act="relu")
+        self.conv1_2 = ConvBNLayer(32, 32, 3, act="relu")
+        self.conv1_3 = ConvBNLayer(32, 64, 3, act="relu")
         self.pool2d_max = nn.MaxPool2D(kernel_size=3, stride=2, padding=1)
 
         self.block_list = []
@@ -160,7 +145,6 @@ class ResNet(nn.Layer):
                     stride,
                     shortcut=index != 0,
                     first=stage == 0 and index == 0,
-                    name=_block_name(layers, stage, index),
                 )
                 self.block_list.append(self.add_sublayer(f"bb_{stage}_{index}", block))
                 in_ch = widths[stage] * block_cls.expansion
