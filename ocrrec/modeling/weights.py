@@ -96,6 +96,30 @@ class LoadReport:
             )
         return lines
 
+    def raise_if_incomplete(self) -> None:
+        """For evaluation/export/inference, where every tensor must come from the weights:
+        UserError when a tensor was missing or had another shape."""
+        change = self.class_change()
+        if change is not None:
+            raise UserError(
+                f"{self.source}: the weights predict {change[0]} classes but this dictionary gives the model "
+                f"{change[1]}",
+                "pass the dictionary (Global.character_dict_path, Global.use_space_char) the model was trained with",
+            )
+        if self.mismatched:
+            name, old, new = self.mismatched[0]
+            raise UserError(
+                f"{self.source}: {len(self.mismatched)} tensors have another shape than in this model "
+                f"(e.g. {name}: {list(old)} in the weights, {list(new)} in the model)",
+                "use the Architecture section the weights were trained with",
+            )
+        if self.missing:
+            shown = ", ".join(self.missing[:5]) + (" ..." if len(self.missing) > 5 else "")
+            raise UserError(
+                f"{self.source}: {len(self.missing)} of the model's tensors are not in the weights ({shown})",
+                "use the Architecture section the weights were trained with",
+            )
+
     def summary(self) -> str:
         via = f" (keys under `{self.prefix}`)" if self.prefix else ""
         return f"loaded {len(self.loaded)} of {self.total} tensors from {self.source}{via}"

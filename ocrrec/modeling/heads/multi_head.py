@@ -37,7 +37,8 @@ def parse_head_list(head_list: Any, where: str) -> list[tuple[str, type, dict[st
             )
         name, args = next(iter(item.items()))
         head_cls = HEADS.get(name, item_where)
-        if not (isinstance(head_cls, type) and issubclass(head_cls, RecHead)):
+        usable = isinstance(head_cls, type) and issubclass(head_cls, RecHead)
+        if not usable or head_cls.multi_head_branch.__func__ is RecHead.multi_head_branch.__func__:
             raise ConfigError(f"{item_where}: {name} cannot be used inside MultiHead")
         if args is not None and not isinstance(args, Mapping):
             raise ConfigError(f"{item_where}.{name}: arguments must be a mapping, got {args!r}")
