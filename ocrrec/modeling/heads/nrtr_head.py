@@ -69,7 +69,7 @@ class MultiheadAttention(nn.Layer):
             q = self.q(query).reshape([0, q_len, self.num_heads, self.head_dim]).transpose([0, 2, 1, 3])
             kv = self.kv(key).reshape([0, k_len, 2, self.num_heads, self.head_dim]).transpose([2, 0, 3, 1, 4])
             k, v = kv[0], kv[1]
-        attn = q.matmul(k, transpose_y=True) * self.scale
+        attn = paddle.matmul(q, k.transpose([0, 1, 3, 2])) * self.scale
         if attn_mask is not None:
             attn = attn + attn_mask
         attn = self.attn_drop(F.softmax(attn, axis=-1))
