@@ -142,7 +142,7 @@ def main() -> None:
                 model.clear_gradients()
                 ((out["ctc"] ** 2).mean() + (out[branch] ** 2).mean()).backward()
             ref_params = dict(ref.named_parameters())
-            worst, worst_name, missing_grads = 0.0, "", 0
+            worst, worst_name, missing_grads, compared = 0.0, "", 0, 0
             for name, param in ours.named_parameters():
                 ref_grad, our_grad = ref_params[name].grad, param.grad
                 if (ref_grad is None) != (our_grad is None):
@@ -156,10 +156,12 @@ def main() -> None:
                 if scale < 1e-6:
                     continue
                 diff = max_diff(ref_grad, our_grad) / scale
+                compared += 1
                 if diff > worst:
                     worst, worst_name = diff, name
             print(
-                f"  gradients: largest relative diff {worst:.2e} ({worst_name}); grad present/absent mismatches: {missing_grads}"
+                f"  gradients of {compared} parameters: largest relative diff {worst:.2e} ({worst_name or '-'}); "
+                f"grad present/absent mismatches: {missing_grads}"
             )
 
             ref.eval()
