@@ -92,6 +92,15 @@ FRENCH_LITE = {
     "Head": {"name": "CTCHead", "fc_decay": 0.00001},
 }
 
+STARNET_MV3 = {
+    "model_type": "rec",
+    "algorithm": "STARNet",
+    "Transform": {"name": "TPS", "num_fiducial": 20, "loc_lr": 0.1, "model_name": "small"},
+    "Backbone": {"name": "MobileNetV3", "scale": 0.5, "model_name": "large"},
+    "Neck": {"name": "SequenceEncoder", "encoder_type": "rnn", "hidden_size": 96},
+    "Head": {"name": "CTCHead", "fc_decay": 0.0004},
+}
+
 # expected-file name -> (Architecture, dictionary, use_space_char)
 CASES: dict[str, tuple[dict[str, Any], str | None, bool]] = {
     "ppocrv3_en": (PPOCRV3, "en", True),
@@ -102,4 +111,5 @@ CASES: dict[str, tuple[dict[str, Any], str | None, bool]] = {
     "crnn_r34vd": (CRNN_R34VD, None, False),
     "ppocrv2_ch": (PPOCRV2, "ch", True),
     "french_lite": (FRENCH_LITE, "french", False),
+    "starnet_mv3_tps": (STARNET_MV3, None, False),
 }

@@ -17,6 +17,7 @@ from ocrrec.modeling.heads.ctc_head import CTCHead
 from ocrrec.modeling.heads.nrtr_head import NRTRHead
 from ocrrec.modeling.heads.sar_head import SARHead
 from ocrrec.modeling.necks.sequence_encoder import SequenceEncoder
+from ocrrec.modeling.transforms.tps import TPS
 
 paddle.seed(0)
 
@@ -241,3 +242,29 @@ def test_crnn_train_and_eval() -> None:
     model.train()
     assert shape(model(image(32, 100))) == [2, 25, 37]
     assert model.batch_keys == ()
+
+
+def test_tps_keeps_image_size_and_trains_its_localisation_net() -> None:
+    tps = TPS(num_fiducial=20, loc_lr=0.1, model_name="small")
+    assert tps.loc_net.fc1.weight.optimize_attr["learning_rate"] == 0.1
+    x = image(32, 100)
+    out = tps(x)
+    assert shape(out) == [2, 3, 32, 100]
+    out.mean().backward()
+    assert tps.loc_net.fc2.bias.grad is not None
+
+
+def test_tps_with_identity_fiducials_resamples_the_image_unchanged() -> None:
+    """Fiducials on the target layout (rows y=-1 and y=1) give the identity grid."""
+    from ocrrec.modeling.transforms.tps import GridGenerator
+
+    generator = GridGenerator(40, 20)
+    xs = np.linspace(-1.0, 1.0, 10)
+    target = np.concatenate([np.stack([xs, -np.ones(10)], 1), np.stack([xs, np.ones(10)], 1)]).astype(
+        "float32"
+    )
+    grid = generator(paddle.to_tensor(target[None]), 4, 6).numpy().reshape(4, 6, 2)
+    expected_x = (np.arange(-6, 6, 2) + 1.0) / 6
+    expected_y = (np.arange(-4, 4, 2) + 1.0) / 4
+    np.testing.assert_allclose(grid[..., 0], np.broadcast_to(expected_x, (4, 6)), atol=1e-4)
+    np.testing.assert_allclose(grid[..., 1], np.broadcast_to(expected_y[:, None], (4, 6)), atol=1e-4)

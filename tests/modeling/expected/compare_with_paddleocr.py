@@ -24,6 +24,7 @@ CASES = [
     ("PP-OCRv4 en", "configs/rec/PP-OCRv4/en_PP-OCRv4_rec.yml", "en", True, (48, 320)),
     ("CRNN MobileNetV3", "configs/rec/rec_mv3_none_bilstm_ctc.yml", None, False, (32, 100)),
     ("CRNN ResNet34-vd", "configs/rec/rec_r34_vd_none_bilstm_ctc.yml", None, False, (32, 100)),
+    ("STARNet TPS + MobileNetV3", "configs/rec/rec_mv3_tps_bilstm_ctc.yml", None, False, (32, 100)),
 ]
 
 

@@ -27,6 +27,7 @@ CONFIGS = {
     "crnn_r34vd": "configs/rec/rec_r34_vd_none_bilstm_ctc.yml",
     "ppocrv2_ch": "configs/rec/ch_PP-OCRv2/ch_PP-OCRv2_rec.yml",
     "french_lite": "configs/rec/multi_language/rec_french_lite_train.yml",
+    "starnet_mv3_tps": "configs/rec/rec_mv3_tps_bilstm_ctc.yml",
 }
 
 
