@@ -129,15 +129,17 @@ def _shape(value: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in value.shape)
 
 
-def _unique_model_tensors(model: nn.Layer) -> dict[str, paddle.Tensor]:
-    """state_dict() without aliases (the first name of each tensor object wins)."""
-    seen: set[int] = set()
-    out: dict[str, paddle.Tensor] = {}
+def _model_tensors(model: nn.Layer) -> dict[str, tuple[paddle.Tensor, list[str]]]:
+    """Each tensor of state_dict() once, under its first name, with all names it has (LSTM
+    weights appear as `weight_ih_l0` and `0.cell_fw.weight_ih`)."""
+    by_id: dict[int, str] = {}
+    out: dict[str, tuple[paddle.Tensor, list[str]]] = {}
     for name, tensor in model.state_dict().items():
-        if id(tensor) in seen:
+        if id(tensor) in by_id:
+            out[by_id[id(tensor)]][1].append(name)
             continue
-        seen.add(id(tensor))
-        out[name] = tensor
+        by_id[id(tensor)] = name
+        out[name] = (tensor, [name])
     return out
 
 
@@ -169,7 +171,7 @@ def load_weights(
     """
     if not isinstance(state_dict, Mapping):
         raise UserError(f"{source}: not a weights file (expected a mapping of tensor names)")
-    model_tensors = _unique_model_tensors(model)
+    model_tensors = _model_tensors(model)
     source_keys = set(state_dict)
     if prefix is None:
         prefix = _choose_prefix(list(model_tensors), source_keys)
@@ -177,9 +179,9 @@ def load_weights(
     all_model_names = set(model.state_dict())
     used_keys: set[str] = set()
     to_copy: list[tuple[paddle.Tensor, Any]] = []
-    for name, tensor in model_tensors.items():
-        key = prefix + name
-        if key not in state_dict:
+    for name, (tensor, aliases) in model_tensors.items():
+        key = next((prefix + alias for alias in aliases if prefix + alias in state_dict), None)
+        if key is None:
             report.missing.append(name)
             continue
         used_keys.add(key)
@@ -196,7 +198,7 @@ def load_weights(
     )
     if not report.loaded:
         example = next(iter(sorted(source_keys)), None)
-        first_name, first_tensor = next(iter(model_tensors.items()))
+        first_name, (first_tensor, _) = next(iter(model_tensors.items()))
         detail = (
             f"it has e.g. `{example}` {list(_shape(state_dict[example]))}, "
             f"the model expects `{first_name}` {list(_shape(first_tensor))}"

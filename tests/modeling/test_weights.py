@@ -143,3 +143,16 @@ def test_load_weights_file(tmp_path, v3_en) -> None:
     broken.write_bytes(b"not a pickle")
     with pytest.raises(UserError, match="cannot be read as Paddle weights"):
         load_weights_file(target, broken)
+
+
+def test_lstm_weights_under_either_name_load() -> None:
+    """Paddle lists LSTM weights twice (`weight_ih_l0`, `0.cell_fw.weight_ih`); either spelling loads."""
+    source = build_model(CRNN_MV3, EN)
+    full = numpy_state(source)
+    cell_only = {k: v for k, v in full.items() if "_l0" not in k and "_l1" not in k}
+    assert len(cell_only) < len(full)
+    target = build_model(CRNN_MV3, EN)
+    report = load_weights(target, cell_only, "cell-names")
+    assert not report.missing and not report.unexpected
+    name = "neck.encoder.lstm.weight_ih_l1_reverse"
+    assert np.array_equal(target.state_dict()[name].numpy(), full[name])
