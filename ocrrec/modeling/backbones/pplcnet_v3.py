@@ -51,7 +51,7 @@ class LearnableAffineBlock(nn.Layer):
 
     def __init__(
         self, scale_value: float = 1.0, bias_value: float = 0.0, lr_mult: float = 1.0, lab_lr: float = 0.1
-    ):
+    ) -> None:
         super().__init__()
         self.scale = self.create_parameter(
             shape=[1],

@@ -146,7 +146,7 @@ class TPS(nn.Layer):
 
     def __init__(
         self, in_channels: int = 3, num_fiducial: int = 20, loc_lr: float = 0.1, model_name: str = "small"
-    ):
+    ) -> None:
         super().__init__()
         if num_fiducial < 4 or num_fiducial % 2:
             raise ConfigError(f"TPS: num_fiducial must be an even number >= 4, got {num_fiducial}")
