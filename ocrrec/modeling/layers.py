@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import paddle
+import paddle.nn.functional as F
 from paddle import ParamAttr, nn
 from paddle.regularizer import L2Decay
 
@@ -78,3 +79,28 @@ class DropPath(nn.Layer):
         mask_shape = [x.shape[0]] + [1] * (x.ndim - 1)
         mask = paddle.floor(keep + paddle.rand(mask_shape, dtype=x.dtype))
         return x / keep * mask
+
+
+class SqueezeExcite(nn.Layer):
+    """Channel gate: global average → 1x1 conv (C / reduction) → ReLU → 1x1 conv → hard-sigmoid.
+
+    `slope` is the hard-sigmoid slope: 0.1666667 (Paddle's default) in MobileNetV1Enhance and
+    PPLCNetV3, 0.2 in MobileNetV3. Parameter names `conv1`, `conv2` as in PaddleOCR.
+    """
+
+    def __init__(
+        self, channels: int, reduction: int = 4, slope: float = 0.1666667, lr_mult: float = 1.0
+    ) -> None:
+        super().__init__()
+        self.slope = slope
+        self.avg_pool = nn.AdaptiveAvgPool2D(1)
+
+        def attr() -> ParamAttr:
+            return ParamAttr(learning_rate=lr_mult)
+
+        self.conv1 = nn.Conv2D(channels, channels // reduction, 1, weight_attr=attr(), bias_attr=attr())
+        self.conv2 = nn.Conv2D(channels // reduction, channels, 1, weight_attr=attr(), bias_attr=attr())
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        gate = F.relu(self.conv1(self.avg_pool(x)))
+        return x * F.hardsigmoid(self.conv2(gate), slope=self.slope, offset=0.5)

@@ -14,7 +14,7 @@ from paddle import ParamAttr, nn
 from paddle.nn.initializer import KaimingNormal
 
 from ocrrec.errors import ConfigError
-from ocrrec.modeling.layers import no_decay_attr
+from ocrrec.modeling.layers import SqueezeExcite, no_decay_attr
 from ocrrec.modeling.registry import BACKBONES
 
 
@@ -47,21 +47,6 @@ class ConvBNHardSwish(nn.Layer):
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         return F.hardswish(self._batch_norm(self._conv(x)))
-
-
-class SqueezeExcite(nn.Layer):
-    """Channel attention: global average → 1x1 conv (C/4) → ReLU → 1x1 conv → hard-sigmoid gate."""
-
-    def __init__(self, channels: int, reduction: int = 4) -> None:
-        super().__init__()
-        self.avg_pool = nn.AdaptiveAvgPool2D(1)
-        self.conv1 = nn.Conv2D(channels, channels // reduction, 1)
-        self.conv2 = nn.Conv2D(channels // reduction, channels, 1)
-
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        gate = F.relu(self.conv1(self.avg_pool(x)))
-        gate = F.hardsigmoid(self.conv2(gate))
-        return x * gate
 
 
 class DepthwiseSeparable(nn.Layer):

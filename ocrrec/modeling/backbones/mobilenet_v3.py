@@ -14,7 +14,7 @@ import paddle.nn.functional as F
 from paddle import nn
 
 from ocrrec.errors import ConfigError
-from ocrrec.modeling.layers import make_divisible
+from ocrrec.modeling.layers import SqueezeExcite, make_divisible
 from ocrrec.modeling.registry import BACKBONES
 
 
@@ -54,20 +54,6 @@ class ConvBNAct(nn.Layer):
         return x
 
 
-class SqueezeExcite(nn.Layer):
-    """MobileNetV3 SE: gate = hardsigmoid(conv2(relu(conv1(avg(x))))) with slope 0.2."""
-
-    def __init__(self, channels: int, reduction: int = 4) -> None:
-        super().__init__()
-        self.avg_pool = nn.AdaptiveAvgPool2D(1)
-        self.conv1 = nn.Conv2D(channels, channels // reduction, 1)
-        self.conv2 = nn.Conv2D(channels // reduction, channels, 1)
-
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        gate = F.relu(self.conv1(self.avg_pool(x)))
-        return x * F.hardsigmoid(self.conv2(gate), slope=0.2, offset=0.5)
-
-
 class ResidualUnit(nn.Layer):
     """Inverted residual: 1x1 expand → depthwise kxk (+SE) → 1x1 linear, shortcut when shapes allow."""
 
@@ -89,7 +75,7 @@ class ResidualUnit(nn.Layer):
             mid_channels, mid_channels, kernel_size, stride=stride, groups=mid_channels, act=act
         )
         if use_se:
-            self.mid_se = SqueezeExcite(mid_channels)
+            self.mid_se = SqueezeExcite(mid_channels, slope=0.2)
         self.linear_conv = ConvBNAct(mid_channels, out_channels, 1, act=None)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:

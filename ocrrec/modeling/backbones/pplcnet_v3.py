@@ -17,7 +17,7 @@ from paddle.nn.initializer import Constant, KaimingNormal
 from paddle.regularizer import L2Decay
 
 from ocrrec.errors import ConfigError
-from ocrrec.modeling.layers import make_divisible
+from ocrrec.modeling.layers import SqueezeExcite, make_divisible
 from ocrrec.modeling.registry import BACKBONES
 
 # Recognition layout per stage: (kernel, in, out, stride, SE). Strides keep width early and
@@ -223,26 +223,6 @@ class LearnableRepLayer(nn.Layer):
         return kernel, bias
 
 
-class SELayer(nn.Layer):
-    """SE gate with default hard-sigmoid (slope 1/6), at `lr_mult`."""
-
-    def __init__(self, channels: int, reduction: int = 4, lr_mult: float = 1.0) -> None:
-        super().__init__()
-        self.avg_pool = nn.AdaptiveAvgPool2D(1)
-
-        def attr() -> ParamAttr:
-            return ParamAttr(learning_rate=lr_mult)
-
-        self.conv1 = nn.Conv2D(channels, channels // reduction, 1, weight_attr=attr(), bias_attr=attr())
-        self.relu = nn.ReLU()
-        self.conv2 = nn.Conv2D(channels // reduction, channels, 1, weight_attr=attr(), bias_attr=attr())
-        self.hardsigmoid = nn.Hardsigmoid()
-
-    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        gate = self.relu(self.conv1(self.avg_pool(x)))
-        return x * self.hardsigmoid(self.conv2(gate))
-
-
 class LCNetV3Block(nn.Layer):
     """Depthwise rep-layer (+SE) then pointwise rep-layer."""
 
@@ -270,7 +250,7 @@ class LCNetV3Block(nn.Layer):
             lab_lr=lab_lr,
         )
         if use_se:
-            self.se = SELayer(in_channels, lr_mult=lr_mult)
+            self.se = SqueezeExcite(in_channels, lr_mult=lr_mult)
         self.pw_conv = LearnableRepLayer(
             in_channels,
             out_channels,

@@ -14,6 +14,7 @@ import paddle
 from paddle import nn
 
 from ocrrec.errors import ConfigError, UserError
+from ocrrec.registry import check_arguments
 
 if TYPE_CHECKING:
     from ocrrec.charset import Charset
@@ -66,6 +67,23 @@ class RecHead(nn.Layer):
         return {"out_channels": cls.num_classes(charset)}
 
     @classmethod
+    def build_for_branch(
+        cls, in_channels: int, out_channels_list: Mapping[str, int], args: Mapping[str, Any], where: str
+    ) -> RecHead:
+        """This head inside a MultiHead: its config `args` plus the input width and the class
+        count MultiHead's `out_channels_list` gives under `label_decoder`."""
+        if cls.label_decoder not in out_channels_list:
+            raise ConfigError(
+                f"{where}: out_channels_list has no `{cls.label_decoder}` entry "
+                f"(has {', '.join(out_channels_list) or 'none'})",
+                "remove out_channels_list from the config to have it computed from the dictionary",
+            )
+        head_args = {**dict(args), "in_channels": in_channels}
+        head_args["out_channels"] = int(out_channels_list[cls.label_decoder])
+        check_arguments(cls, head_args, where)
+        return cls(**head_args)
+
+    @classmethod
     def multi_head_branch(
         cls,
         in_channels: int,
@@ -86,12 +104,3 @@ def batch_entry(batch: Mapping[str, paddle.Tensor] | None, key: str, head: str) 
             f"add `{key}` to the dataset's KeepKeys.keep_keys (and the label encoder that makes it)",
         )
     return batch[key]
-
-
-def channels_for(out_channels_list: Mapping[str, int], key: str, where: str) -> int:
-    if key not in out_channels_list:
-        raise ConfigError(
-            f"{where}: out_channels_list has no `{key}` entry (has {', '.join(out_channels_list) or 'none'})",
-            "remove out_channels_list from the config to have it computed from the dictionary",
-        )
-    return int(out_channels_list[key])

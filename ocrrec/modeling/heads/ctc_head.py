@@ -14,7 +14,7 @@ import paddle.nn.functional as F
 from paddle import nn
 
 from ocrrec.errors import ConfigError
-from ocrrec.modeling.heads.base import MultiHeadBranch, RecHead, channels_for
+from ocrrec.modeling.heads.base import MultiHeadBranch, RecHead
 from ocrrec.modeling.layers import uniform_fc_attrs
 from ocrrec.modeling.necks.sequence_encoder import SequenceEncoder
 from ocrrec.modeling.registry import HEADS
@@ -102,10 +102,7 @@ class CTCHead(RecHead):
             encoder = SequenceEncoder(**neck_args)
         except ConfigError as exc:
             raise ConfigError(f"{where}.Neck: {exc.message}", exc.hint) from None
-        head_args["in_channels"] = encoder.out_channels
-        head_args["out_channels"] = channels_for(out_channels_list, cls.label_decoder, where)
-        check_arguments(cls, head_args, f"{where}.Head")
-        head = cls(**head_args)
+        head = cls.build_for_branch(encoder.out_channels, out_channels_list, head_args, f"{where}.Head")
 
         return MultiHeadBranch(
             layers={"ctc_encoder": encoder, "ctc_head": head},

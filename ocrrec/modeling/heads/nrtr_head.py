@@ -20,10 +20,9 @@ from paddle import nn
 from paddle.nn.initializer import Constant, Normal, TruncatedNormal, XavierNormal
 
 from ocrrec.errors import ConfigError
-from ocrrec.modeling.heads.base import MultiHeadBranch, RecHead, batch_entry, channels_for
+from ocrrec.modeling.heads.base import MultiHeadBranch, RecHead, batch_entry
 from ocrrec.modeling.layers import Mlp
 from ocrrec.modeling.registry import HEADS
-from ocrrec.registry import check_arguments
 
 if TYPE_CHECKING:
     from ocrrec.charset import Charset
@@ -260,16 +259,14 @@ class NRTRHead(RecHead):
         where: str,
         options: Mapping[str, Any],
     ) -> MultiHeadBranch:
-        head_args = dict(args or {})
-        nrtr_dim = int(head_args.get("nrtr_dim", 256))
-        head_args["in_channels"] = nrtr_dim
-        head_args["out_channels"] = channels_for(out_channels_list, cls.label_decoder, where)
-        check_arguments(cls, head_args, where)
+        args = dict(args or {})
+        nrtr_dim = int(args.get("nrtr_dim", 256))
+        head = cls.build_for_branch(nrtr_dim, out_channels_list, args, where)
         before: list[nn.Layer] = [nn.Flatten(2), FCTranspose(in_channels, nrtr_dim)]
         if options.get("use_pos"):
             before.append(AddPos(nrtr_dim, 80))
         return MultiHeadBranch(
-            layers={"before_gtc": nn.Sequential(*before), "gtc_head": cls(**head_args)},
+            layers={"before_gtc": nn.Sequential(*before), "gtc_head": head},
             run=_run_gtc_branch,
             batch_keys=cls.batch_keys,
         )

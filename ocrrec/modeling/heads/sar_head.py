@@ -15,9 +15,8 @@ import paddle
 import paddle.nn.functional as F
 from paddle import nn
 
-from ocrrec.modeling.heads.base import MultiHeadBranch, RecHead, batch_entry, channels_for
+from ocrrec.modeling.heads.base import MultiHeadBranch, RecHead, batch_entry
 from ocrrec.modeling.registry import HEADS
-from ocrrec.registry import check_arguments
 
 if TYPE_CHECKING:
     from ocrrec.charset import Charset
@@ -244,12 +243,8 @@ class SARHead(RecHead):
         where: str,
         options: Mapping[str, Any],
     ) -> MultiHeadBranch:
-        head_args = {**dict(args or {}), "in_channels": in_channels}
-        head_args["out_channels"] = channels_for(out_channels_list, cls.label_decoder, where)
-        check_arguments(cls, head_args, where)
-        return MultiHeadBranch(
-            layers={"sar_head": cls(**head_args)}, run=_run_sar_branch, batch_keys=cls.batch_keys
-        )
+        head = cls.build_for_branch(in_channels, out_channels_list, args or {}, where)
+        return MultiHeadBranch(layers={"sar_head": head}, run=_run_sar_branch, batch_keys=cls.batch_keys)
 
 
 def _run_sar_branch(
