@@ -51,7 +51,9 @@ class DistillationOutput(dict):
     """
 
 
-def forward_all_feats(model: RecModel, x: paddle.Tensor, batch: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def forward_all_feats(
+    model: RecModel, x: paddle.Tensor, batch: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Run `model` keeping its intermediate features, as PaddleOCR's `return_all_feats` does.
 
     Training: {"backbone_out", "neck_out" (the neck's output, or a MultiHead's CTC-branch
@@ -130,7 +132,9 @@ class DistillationModel(nn.Layer):
             for param in model.parameters():
                 param.trainable = False
             self._fixed_layers.extend(
-                layer for layer in model.sublayers(include_self=True) if isinstance(layer, _STOCHASTIC_OR_STATISTICAL)
+                layer
+                for layer in model.sublayers(include_self=True)
+                if isinstance(layer, _STOCHASTIC_OR_STATISTICAL)
             )
         self.load_reports: dict[str, LoadReport] = {}
 
@@ -184,7 +188,9 @@ class DistillationModel(nn.Layer):
                 "set freeze_params: false on the student",
             )
         # Weights are loaded before freezing, as PaddleOCR does (freezing does not touch values).
-        reports = {name: load_sub_model_weights(models[name], name, path) for name, path in pretrained.items()}
+        reports = {
+            name: load_sub_model_weights(models[name], name, path) for name, path in pretrained.items()
+        }
         model = cls(models, return_all_feats=all_feats, frozen=frozen)
         model.load_reports = reports
         return model
@@ -199,14 +205,18 @@ class DistillationModel(nn.Layer):
         """Batch entries (besides `image`) any sub-model's head reads in training."""
         return tuple(dict.fromkeys(key for model in self.model_dict.values() for key in model.batch_keys))
 
-    def forward(self, x: paddle.Tensor, batch: Mapping[str, paddle.Tensor] | None = None) -> DistillationOutput:
+    def forward(
+        self, x: paddle.Tensor, batch: Mapping[str, paddle.Tensor] | None = None
+    ) -> DistillationOutput:
         if self.training:
             # `train()` switches every sublayer back on; frozen statistics stay off.
             for layer in self._fixed_layers:
                 layer.training = False
         out = DistillationOutput()
         for name, model in self.model_dict.items():
-            out[name] = forward_all_feats(model, x, batch) if name in self.return_all_feats else model(x, batch)
+            out[name] = (
+                forward_all_feats(model, x, batch) if name in self.return_all_feats else model(x, batch)
+            )
         return out
 
     def reparameterize(self) -> int:
@@ -270,7 +280,9 @@ def ctc_prediction(output: Any) -> Any:
                 output = output[key]
                 break
         else:
-            raise ValueError(f"no CTC prediction in this model output (it has: {', '.join(map(str, output))})")
+            raise ValueError(
+                f"no CTC prediction in this model output (it has: {', '.join(map(str, output))})"
+            )
     if isinstance(output, (list, tuple)):
         return output[-1]
     return output

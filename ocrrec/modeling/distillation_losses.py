@@ -82,7 +82,9 @@ class _DistillationMember(nn.Layer):
                 if self.key in _FEATURE_KEYS
                 else "use a key the model produces"
             )
-            raise ConfigError(f"{self.where}: `{model_name}` has no `{self.key}` output (it has {have})", hint)
+            raise ConfigError(
+                f"{self.where}: `{model_name}` has no `{self.key}` output (it has {have})", hint
+            )
         return out[self.key]
 
     def _branch(self, out: Any, branch: str, model_name: str) -> Any:
@@ -328,7 +330,11 @@ class CombinedLoss(nn.Layer):
 
     def __init__(self, loss_config_list: Sequence[Mapping[str, Mapping[str, Any]]]) -> None:
         super().__init__()
-        if not isinstance(loss_config_list, Sequence) or isinstance(loss_config_list, str) or not loss_config_list:
+        if (
+            not isinstance(loss_config_list, Sequence)
+            or isinstance(loss_config_list, str)
+            or not loss_config_list
+        ):
             raise ConfigError(
                 "Loss.loss_config_list: CombinedLoss needs a non-empty list such as "
                 "[{DistillationCTCLoss: {weight: 1.0, model_name_list: [Student]}}]"
@@ -338,7 +344,9 @@ class CombinedLoss(nn.Layer):
         for position, entry in enumerate(loss_config_list):
             where = f"Loss.loss_config_list[{position}]"
             if not isinstance(entry, Mapping) or len(entry) != 1:
-                raise ConfigError(f"{where}: must be a one-key mapping like `DistillationCTCLoss: {{weight: 1.0}}`")
+                raise ConfigError(
+                    f"{where}: must be a one-key mapping like `DistillationCTCLoss: {{weight: 1.0}}`"
+                )
             ((name, params),) = entry.items()
             where = f"{where}.{name}"
             if not isinstance(params, Mapping) or "weight" not in params:
@@ -355,7 +363,9 @@ class CombinedLoss(nn.Layer):
                 member = cls(**args)
             except ConfigError as exc:
                 message = exc.message.replace(f"Loss ({name})", where)
-                raise ConfigError(message if message.startswith(where) else f"{where}: {message}", exc.hint) from None
+                raise ConfigError(
+                    message if message.startswith(where) else f"{where}: {message}", exc.hint
+                ) from None
             if isinstance(member, _DistillationMember):
                 member.where = where
             self.add_sublayer(f"member_{position}", member)
@@ -368,7 +378,9 @@ class CombinedLoss(nn.Layer):
         for member, weight in zip(self.members, self.weights, strict=True):
             terms = member(preds, batch)
             if not isinstance(terms, Mapping):
-                raise TypeError(f"{type(member).__name__} returned {type(terms).__name__}, expected a dict of terms")
+                raise TypeError(
+                    f"{type(member).__name__} returned {type(terms).__name__}, expected a dict of terms"
+                )
             weighted = {key: value * weight for key, value in terms.items()}
             part = weighted["loss"] if "loss" in weighted else paddle.add_n(list(weighted.values()))
             total = part if total is None else total + part

@@ -63,8 +63,18 @@ def _sub_model(freeze: bool = False) -> dict:
         "Head": {
             "name": "MultiHead",
             "head_list": [
-                {"CTCHead": {"Neck": {"name": "svtr", "dims": 16, "depth": 1, "hidden_dims": 16, "use_guide": True},
-                             "Head": {"fc_decay": 1e-5}}},
+                {
+                    "CTCHead": {
+                        "Neck": {
+                            "name": "svtr",
+                            "dims": 16,
+                            "depth": 1,
+                            "hidden_dims": 16,
+                            "use_guide": True,
+                        },
+                        "Head": {"fc_decay": 1e-5},
+                    }
+                },
                 {"SARHead": {"enc_dim": 32, "max_text_length": MAX_LEN}},
             ],
         },
@@ -108,8 +118,13 @@ def make_batch(charset: Charset, words: list[str] = WORDS) -> dict[str, paddle.T
 
 
 def optimizer_for(model) -> object:
-    config = {"name": "Adam", "beta1": 0.9, "beta2": 0.999, "lr": {"name": "Const", "learning_rate": 0.01},
-              "regularizer": {"name": "L2", "factor": 3.0e-05}}
+    config = {
+        "name": "Adam",
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "lr": {"name": "Const", "learning_rate": 0.01},
+        "regularizer": {"name": "L2", "factor": 3.0e-05},
+    }
     optimizer, _ = build_optimizer(config, 1, 3, model)
     return optimizer
 
@@ -252,11 +267,17 @@ def test_student_alone_matches_the_distillation_student_branch(charset):
         optimizer.step()
         optimizer.clear_grad()
 
-    section = {k: v for k, v in arch["Models"]["Student"].items() if k not in ("pretrained", "freeze_params", "return_all_feats")}
+    section = {
+        k: v
+        for k, v in arch["Models"]["Student"].items()
+        if k not in ("pretrained", "freeze_params", "return_all_feats")
+    }
     student = build_model(section, charset)
     assert isinstance(student, RecModel)
     prefix = "Student."
-    student.set_state_dict({k[len(prefix):]: v for k, v in model.state_dict().items() if k.startswith(prefix)})
+    student.set_state_dict(
+        {k[len(prefix) :]: v for k, v in model.state_dict().items() if k.startswith(prefix)}
+    )
     model.eval()
     student.eval()
     with paddle.no_grad():
@@ -331,11 +352,18 @@ def test_decoder_and_metric_report_every_model_with_the_student_as_main(charset)
 
 
 def test_distillation_metric_states_merge_exactly(charset):
-    config = {"name": "DistillationMetric", "base_metric_name": "RecMetric", "main_indicator": "acc",
-              "key": "Student", "ignore_space": False}
+    config = {
+        "name": "DistillationMetric",
+        "base_metric_name": "RecMetric",
+        "main_indicator": "acc",
+        "key": "Student",
+        "ignore_space": False,
+    }
     labels = [("abc", 1.0), ("de", 1.0), ("f g", 1.0), ("hij", 1.0)]
-    preds = {"Student": [("abc", 0.9), ("dx", 0.9), ("fg", 0.9), ("hij", 0.9)],
-             "Teacher": [("abc", 0.9), ("de", 0.9), ("f g", 0.9), ("h", 0.9)]}
+    preds = {
+        "Student": [("abc", 0.9), ("dx", 0.9), ("fg", 0.9), ("hij", 0.9)],
+        "Teacher": [("abc", 0.9), ("de", 0.9), ("f g", 0.9), ("h", 0.9)],
+    }
     whole = build_metric(config)
     whole.update(preds, labels)
     ranks = [build_metric(config), build_metric(config)]
@@ -353,7 +381,9 @@ def test_distillation_metric_states_merge_exactly(charset):
 # --- configs ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("path", "dictionary", "classes"), [(CH_CONFIG, "ppocr_keys_v1", 6625), (EN_CONFIG, "en", 97)])
+@pytest.mark.parametrize(
+    ("path", "dictionary", "classes"), [(CH_CONFIG, "ppocr_keys_v1", 6625), (EN_CONFIG, "en", 97)]
+)
 def test_shipped_distillation_configs_load_cleanly(path, dictionary, classes):
     config = load_config(path)
     assert config.warnings == []
@@ -420,13 +450,23 @@ def test_loss_mistakes_are_config_errors(charset):
     with pytest.raises(ConfigError, match=r"loss_config_list\[0\].*return_all_feats") as info:
         build_loss(loss_cfg)(preds, batch)
     assert "Teacher" in str(info.value)
-    bad = {"name": "CombinedLoss", "loss_config_list": [{"DistillationCTCLoss": {"model_name_list": ["Student"]}}]}
+    bad = {
+        "name": "CombinedLoss",
+        "loss_config_list": [{"DistillationCTCLoss": {"model_name_list": ["Student"]}}],
+    }
     with pytest.raises(ConfigError, match="weight"):
         build_loss(bad)
-    bad = {"name": "CombinedLoss",
-           "loss_config_list": [{"DistillationCTCLoss": {"weight": 1.0, "model_name_list": ["Pupil"], "key": "head_out"}}]}
+    bad = {
+        "name": "CombinedLoss",
+        "loss_config_list": [
+            {"DistillationCTCLoss": {"weight": 1.0, "model_name_list": ["Pupil"], "key": "head_out"}}
+        ],
+    }
     with pytest.raises(ConfigError, match="no model `Pupil`"):
         build_loss(bad)(preds, batch)
-    bad = {"name": "CombinedLoss", "loss_config_list": [{"DistillationDistanceLoss": {"weight": 1.0, "mode": "l3"}}]}
+    bad = {
+        "name": "CombinedLoss",
+        "loss_config_list": [{"DistillationDistanceLoss": {"weight": 1.0, "mode": "l3"}}],
+    }
     with pytest.raises(ConfigError, match="mode"):
         build_loss(bad)
