@@ -470,3 +470,45 @@ def test_loss_mistakes_are_config_errors(charset):
     }
     with pytest.raises(ConfigError, match="mode"):
         build_loss(bad)
+
+
+def test_engine_evaluate_runs_a_distillation_model_on_the_student(charset):
+    from ocrrec.engine.evaluator import evaluate
+
+    paddle.seed(11)
+    model = build_model(tiny_arch(), charset)
+    config = load_config(EN_CONFIG)
+    decoder = build_post_process(config.section("PostProcess"), charset)
+    metric = build_metric(config.section("Metric"))
+    keys = ["image", "label_ctc", "label_sar", "length", "valid_ratio"]
+    batch = make_batch(charset)
+    loader = [tuple(batch[k] for k in keys)] * 2
+    result = evaluate(model, loader, decoder, metric, keys=keys, keep_records=True)
+    assert result.samples == 4
+    assert {"acc", "norm_edit_dis"} <= set(result.metrics)
+    assert not any(k.startswith("Teacher_") for k in result.metrics)  # the single path sees the Student only
+    with paddle.no_grad():
+        model.eval()
+        expected = decoder(model(batch["image"], batch)["Student"]["head_out"].numpy())
+    assert [text for _, _, text, _ in result.records[:2]] == [text for text, _ in expected]
+
+
+def test_per_model_evaluation_path_reports_each_model(charset):
+    """The engine's per-model path: per_model_predictions → decoder per model → DistillationMetric."""
+    paddle.seed(12)
+    model = build_model(tiny_arch(), charset)
+    config = load_config(EN_CONFIG)
+    decoder = build_post_process(config.section("PostProcess"), charset)
+    metric = build_metric(config.section("Metric"))
+    metric.add_models(decoder.model_names)
+    batch = make_batch(charset)
+    model.eval()
+    with paddle.no_grad():
+        preds = model(batch["image"], batch)
+    per_model = per_model_predictions(preds, decoder.model_names)
+    decoded = {name: decoder(probs.numpy()) for name, probs in per_model.items()}
+    truth = decoder.decode_labels(batch["label_ctc"].numpy(), batch["length"].numpy())
+    metric.update(decoded, truth)
+    result = metric.get_metric()
+    assert {"acc", "norm_edit_dis", "Teacher_acc", "Teacher_norm_edit_dis"} <= set(result)
+    assert decoded == decoder(preds)  # same as decoding the whole output at once
