@@ -512,3 +512,27 @@ def test_per_model_evaluation_path_reports_each_model(charset):
     result = metric.get_metric()
     assert {"acc", "norm_edit_dis", "Teacher_acc", "Teacher_norm_edit_dis"} <= set(result)
     assert decoded == decoder(preds)  # same as decoding the whole output at once
+
+
+def test_issue8_proof_configs_train_the_same_student():
+    """bench/distill_proof: the distilled Student is exactly the student trained alone."""
+    alone = load_config(ROOT / "bench/distill_proof/student_alone.yml")
+    distill = load_config(ROOT / "bench/distill_proof/distill_dml.yml")
+    assert alone.warnings == [] and distill.warnings == []
+    student = dict(distill.section("Architecture")["Models"]["Student"])
+    for option in ("pretrained", "freeze_params", "return_all_feats"):
+        student.pop(option)
+    assert student == alone.section("Architecture")
+    for key in ("epoch_num", "seed", "max_text_length", "character_dict_path"):
+        assert distill.get(f"Global.{key}") == alone.get(f"Global.{key}")
+    assert distill.section("Train") == alone.section("Train")
+    assert distill.section("Optimizer") == alone.section("Optimizer")
+    charset = Charset.from_spec(None)
+    model = build_model(distill.section("Architecture"), charset)
+    batch = make_batch(charset, ["ab12", "c9"])
+    batch["label_ctc"] = paddle.concat([batch["label_ctc"], paddle.zeros([2, 6], "int64")], axis=1)
+    pad = paddle.full([2, 6], len(charset) + 2, "int64")
+    batch["label_sar"] = paddle.concat([batch["label_sar"], pad], axis=1)
+    batch["image"] = paddle.zeros([2, 3, 32, 128])
+    losses = build_loss(distill.section("Loss"))(model(batch["image"], batch), batch)
+    assert np.isfinite(float(losses["loss"]))
