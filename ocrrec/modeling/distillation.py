@@ -121,9 +121,10 @@ class DistillationModel(nn.Layer):
             _check_model_name(name)
             self.add_sublayer(name, model)
             self.model_dict[name] = model
+        frozen = set(frozen)
         self.return_all_feats = frozenset(return_all_feats)
-        self.frozen = tuple(name for name in self.model_dict if name in set(frozen))
-        unknown = (self.return_all_feats | set(frozen)) - set(self.model_dict)
+        self.frozen = tuple(name for name in self.model_dict if name in frozen)
+        unknown = (self.return_all_feats | frozen) - set(self.model_dict)
         if unknown:
             raise ConfigError(f"Architecture.Models: no model named {', '.join(sorted(unknown))}")
         self._fixed_layers: list[nn.Layer] = []
@@ -224,11 +225,30 @@ class DistillationModel(nn.Layer):
         return sum(model.reparameterize() for model in self.model_dict.values())
 
 
+# Attribute names a sub-model must not take (it becomes an attribute of the DistillationModel).
+_RESERVED_NAMES = frozenset(dir(nn.Layer)) | {
+    "algorithm",
+    "model_dict",
+    "model_names",
+    "return_all_feats",
+    "frozen",
+    "load_reports",
+    "batch_keys",
+    "reparameterize",
+    "from_config",
+}
+
+
 def _check_model_name(name: Any) -> None:
     if not isinstance(name, str) or not _MODEL_NAME.match(name):
         raise ConfigError(
             f"Architecture.Models: model name {name!r} must be a simple identifier (letters, digits, _)",
             "it prefixes the parameter names, e.g. Student.backbone...",
+        )
+    if name in _RESERVED_NAMES or name.startswith("_"):
+        raise ConfigError(
+            f"Architecture.Models: `{name}` is a reserved name",
+            "name the models like PaddleOCR does, e.g. Teacher, Student, Student2",
         )
 
 

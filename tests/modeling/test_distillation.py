@@ -434,6 +434,10 @@ def test_config_mistakes_name_the_place(charset):
     with pytest.raises(ConfigError, match="simple identifier"):
         build_model(arch, charset)
     arch = tiny_arch()
+    arch["Models"]["training"] = arch["Models"].pop("Student")
+    with pytest.raises(ConfigError, match="reserved"):
+        build_model(arch, charset)
+    arch = tiny_arch()
     del arch["name"]
     with pytest.raises(ConfigError, match="name: DistillationModel"):
         build_model(arch, charset)
