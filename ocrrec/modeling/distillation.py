@@ -226,7 +226,7 @@ class DistillationModel(nn.Layer):
 
 
 # Attribute names a sub-model must not take (it becomes an attribute of the DistillationModel).
-_RESERVED_NAMES = frozenset(dir(nn.Layer)) | {
+_RESERVED_NAMES = frozenset(dir(nn.Layer())) | {
     "algorithm",
     "model_dict",
     "model_names",
