@@ -1,4 +1,5 @@
-"""Recognition metrics: PaddleOCR's `RecMetric` (accuracy, normalized edit distance), mergeable across ranks.
+"""Recognition metrics: PaddleOCR's `RecMetric` (accuracy, normalized edit distance), mergeable across
+ranks, and `DistillationMetric` (one RecMetric per sub-model of a distillation run).
 
 Counts are kept as integers (the edit distance in fixed point), so states from
 several evaluation processes add up to exactly what one process would get.
@@ -13,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ocrrec.registry import Registry
+from ocrrec.errors import ConfigError
+from ocrrec.registry import Registry, check_arguments
 
 METRICS = Registry("metric")
 
@@ -232,6 +234,113 @@ class RecMetric:
         return rounded.astype(np.int64)
 
 
-def build_metric(cfg: Mapping[str, Any]) -> RecMetric:
+@METRICS.register()
+class DistillationMetric:
+    """One base metric (RecMetric) per sub-model of a distillation run, as PaddleOCR's DistillationMetric.
+
+    `update({model: predictions}, labels)` feeds each model's metric; `update(predictions,
+    labels)` with a plain list feeds the main model's (`key`, e.g. "Student") — the engine's
+    single-model path. `get_metric()` reports the main model's values under their own names
+    (`acc`, ...) and every other model's prefixed (`Teacher_acc`, ...); `per_model()` gives
+    them grouped. `state()` concatenates the models' counters in name order, so ranks that
+    saw the same models can be summed.
+    """
+
+    def __init__(
+        self,
+        base_metric_name: str = "RecMetric",
+        main_indicator: str = "acc",
+        key: str | None = None,
+        **base_kwargs: Any,
+    ) -> None:
+        if base_metric_name == type(self).__name__:
+            raise ConfigError("Metric.base_metric_name: must be a single-model metric such as RecMetric")
+        self.base_cls = METRICS.get(base_metric_name, "Metric.base_metric_name")
+        self.main_indicator = main_indicator
+        self.key = key
+        self.base_kwargs = dict(base_kwargs)
+        self.metrics: dict[str, Any] = {}
+        # The main model's metric exists from the start (and checks the base arguments now).
+        self._metric_for(self.main_model)
+
+    @property
+    def main_model(self) -> str:
+        """The model whose values are reported unprefixed ("" when no `key` is set)."""
+        return self.key if self.key is not None else ""
+
+    def _metric_for(self, name: str) -> Any:
+        if name not in self.metrics:
+            check_arguments(self.base_cls, {"main_indicator": self.main_indicator, **self.base_kwargs}, "Metric")
+            self.metrics[name] = self.base_cls(main_indicator=self.main_indicator, **self.base_kwargs)
+        return self.metrics[name]
+
+    def add_models(self, names: Iterable[str]) -> None:
+        """Declare models up front, so `state()` has the same layout on a rank that saw no batch."""
+        for name in names:
+            self._metric_for(str(name))
+
+    def update(self, preds: Any, labels: Sequence[Any]) -> dict[str, float]:
+        """Add one batch; `preds` is {model: [(text, score), ...]} or the main model's list."""
+        if isinstance(preds, Mapping):
+            for name, model_preds in preds.items():
+                self._metric_for(str(name)).update(model_preds, labels)
+        else:
+            self._metric_for(self.main_model).update(preds, labels)
+        return self.get_metric(reset=False)
+
+    def __call__(self, pred_label: tuple[Any, Sequence[Any]], *_: Any, **__: Any) -> dict[str, float]:
+        preds, labels = pred_label
+        return self.update(preds, labels)
+
+    def per_model(self, reset: bool = False) -> dict[str, dict[str, float]]:
+        """{model name: its metrics}, the main model first."""
+        order = sorted(self.metrics, key=lambda name: name != self.main_model)
+        return {name: self.metrics[name].get_metric(reset=reset) for name in order}
+
+    def get_metric(self, reset: bool = True) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for name, values in self.per_model(reset=reset).items():
+            if name == self.main_model:
+                out.update(values)
+            else:
+                out.update({f"{name}_{key}": value for key, value in values.items()})
+        return out
+
+    def reset(self) -> None:
+        for metric in self.metrics.values():
+            metric.reset()
+
+    @property
+    def num_samples(self) -> int:
+        return int(self.metrics[self.main_model].num_samples) if self.main_model in self.metrics else 0
+
+    # -- distributed evaluation ---------------------------------------------
+    def _order(self) -> list[str]:
+        return sorted(self.metrics)
+
+    def state(self) -> np.ndarray:
+        """Every model's counters, concatenated in model-name order."""
+        return np.concatenate([np.asarray(self.metrics[n].state(), dtype=np.int64) for n in self._order()])
+
+    def _split(self, state: Iterable[int] | np.ndarray) -> list[np.ndarray]:
+        array = np.asarray(state)
+        sizes = [len(self.metrics[n].state()) for n in self._order()]
+        if array.ndim != 1 or array.shape[0] != sum(sizes):
+            raise ValueError(
+                f"a DistillationMetric state for models {', '.join(self._order()) or '(none)'} has "
+                f"{sum(sizes)} counters, got shape {array.shape}; call add_models() with the same names on every rank"
+            )
+        return np.split(array, np.cumsum(sizes)[:-1])
+
+    def merge_state(self, state: Iterable[int] | np.ndarray) -> None:
+        for name, part in zip(self._order(), self._split(state), strict=True):
+            self.metrics[name].merge_state(part)
+
+    def load_state(self, state: Iterable[int] | np.ndarray) -> None:
+        for name, part in zip(self._order(), self._split(state), strict=True):
+            self.metrics[name].load_state(part)
+
+
+def build_metric(cfg: Mapping[str, Any]) -> RecMetric | DistillationMetric:
     """Build the `Metric` section of a config (`{"name": "RecMetric", "main_indicator": "acc"}`)."""
     return METRICS.build(dict(cfg), where="Metric")

@@ -1,4 +1,5 @@
-"""Turn recognizer outputs (and encoded labels) back into text: CTC, SAR and NRTR decoders.
+"""Turn recognizer outputs (and encoded labels) back into text: CTC, SAR and NRTR decoders, and
+their Distillation* variants that decode each sub-model of a distillation output.
 
 Decoders are chosen by PaddleOCR's `PostProcess.name` (`CTCLabelDecode`, ...) and
 built from a `Charset`. Calling one on a [B, T, C] probability array gives a list of
@@ -362,6 +363,96 @@ def check_class_count(num_model_classes: int, decoder: LabelDecoder) -> None:
         hints.append("built-in dictionaries of that size: " + ", ".join(matches))
     hints.append("set Global.character_dict_path (or --dict) and Global.use_space_char as in training")
     raise UserError(message, "; ".join(hints))
+
+
+def _model_name_list(model_name: Any) -> tuple[str, ...]:
+    names = [model_name] if isinstance(model_name, str) else model_name
+    if not isinstance(names, Sequence) or not names or not all(isinstance(n, str) for n in names):
+        raise UserError(
+            f"PostProcess.model_name: needs a model name or a list of them, got {model_name!r}",
+            "use the names of Architecture.Models, e.g. [Student, Teacher]",
+        )
+    return tuple(names)
+
+
+class _DistillationDecoder:
+    """Decoding of a DistillationModel output: one prediction list per model of `model_name`.
+
+    Called with the whole output (a dict keyed by model name) it returns
+    `{model name: [(text, score), ...]}`, as PaddleOCR's Distillation*LabelDecode do; called
+    with one model's prediction array (what the engine's `ctc_view` picks) it decodes that
+    like the plain decoder.
+    """
+
+    #: the MultiHead branch this decoder reads with `multi_head: true`
+    branch = ""
+
+    def _setup_models(self, model_name: Any, key: str | None, multi_head: bool) -> None:
+        self.model_names = _model_name_list(model_name)
+        self.key = key
+        self.multi_head = bool(multi_head)
+
+    def select(self, preds: Mapping[str, Any]) -> dict[str, Any]:
+        """Each listed model's prediction: `preds[name]`, then its `key` entry, then the branch."""
+        picked = {}
+        for name in self.model_names:
+            if name not in preds:
+                raise UserError(
+                    f"PostProcess.model_name: no model `{name}` in the output (it has: {', '.join(map(str, preds))})",
+                    "use the names of Architecture.Models",
+                )
+            pred = preds[name]
+            if self.key is not None and isinstance(pred, Mapping) and self.key in pred:
+                pred = pred[self.key]
+            if self.multi_head and isinstance(pred, Mapping) and self.branch in pred:
+                pred = pred[self.branch]
+            picked[name] = pred
+        return picked
+
+    def __call__(self, preds: Any) -> list[Prediction] | dict[str, list[Prediction]]:
+        if isinstance(preds, Mapping) and any(name in preds for name in self.model_names):
+            decode = super().__call__  # type: ignore[misc]
+            return {name: decode(pred) for name, pred in self.select(preds).items()}
+        return super().__call__(preds)  # type: ignore[misc]
+
+
+@POSTPROCESS.register()
+class DistillationCTCLabelDecode(_DistillationDecoder, CTCLabelDecode):
+    """CTCLabelDecode for each model named in `model_name` (PaddleOCR's default: "student")."""
+
+    branch = "ctc"
+
+    def __init__(
+        self,
+        charset: Charset,
+        model_name: Any = ("student",),
+        key: str | None = None,
+        multi_head: bool = False,
+        character_dict_path: str | None = None,
+        use_space_char: bool | None = None,
+    ) -> None:
+        CTCLabelDecode.__init__(self, charset)
+        self._setup_models(model_name, key, multi_head)
+
+
+@POSTPROCESS.register()
+class DistillationSARLabelDecode(_DistillationDecoder, SARLabelDecode):
+    """SARLabelDecode for each model named in `model_name` (its `sar` branch with multi_head)."""
+
+    branch = "sar"
+
+    def __init__(
+        self,
+        charset: Charset,
+        model_name: Any = ("student",),
+        key: str | None = None,
+        multi_head: bool = False,
+        character_dict_path: str | None = None,
+        use_space_char: bool | None = None,
+        rm_symbol: bool = False,
+    ) -> None:
+        SARLabelDecode.__init__(self, charset, rm_symbol=rm_symbol)
+        self._setup_models(model_name, key, multi_head)
 
 
 def build_post_process(cfg: Mapping[str, Any], charset: Charset) -> LabelDecoder:

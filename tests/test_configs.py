@@ -28,6 +28,8 @@ LANGUAGES = [
 REQUIRED = [
     "PP-OCRv3/en_PP-OCRv3_rec.yml",
     "PP-OCRv3/ch_PP-OCRv3_rec.yml",
+    "PP-OCRv3/en_PP-OCRv3_rec_distillation.yml",
+    "PP-OCRv3/ch_PP-OCRv3_rec_distillation.yml",
     "PP-OCRv4/en_PP-OCRv4_rec.yml",
     "PP-OCRv4/ch_PP-OCRv4_rec.yml",
     "rec_mv3_none_bilstm_ctc.yml",
@@ -40,6 +42,13 @@ LOSS_KEYS = {
     ("CTCLoss",): {"label", "length"},
     ("CTCLoss", "SARLoss"): {"label_ctc", "label_sar", "length"},
     ("CTCLoss", "NRTRLoss"): {"label_ctc", "label_gtc", "length"},
+    (
+        "DistillationDMLLoss",
+        "DistillationDMLLoss",
+        "DistillationDistanceLoss",
+        "DistillationCTCLoss",
+        "DistillationSARLoss",
+    ): {"label_ctc", "label_sar", "length"},
 }
 
 

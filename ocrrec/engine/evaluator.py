@@ -11,9 +11,10 @@ import numpy as np
 
 
 def ctc_view(preds: Any) -> Any:
-    """The prediction the post-processor decodes: the CTC branch of multi-head outputs."""
+    """The prediction the post-processor decodes: the CTC branch of multi-head outputs (of the
+    Student, for a distillation model; `head_out` is a sub-model's head output with return_all_feats)."""
     if isinstance(preds, dict):
-        for key in ("ctc", "res", "Student"):
+        for key in ("ctc", "res", "Student", "head_out"):
             if key in preds:
                 return ctc_view(preds[key])
         return next(iter(preds.values()))

@@ -14,11 +14,12 @@ import paddle
 from paddle import nn
 
 from ocrrec.errors import ConfigError
-from ocrrec.modeling.registry import BACKBONES, HEADS, NECKS, TRANSFORMS
+from ocrrec.modeling.registry import ARCHITECTURES, BACKBONES, HEADS, NECKS, TRANSFORMS
 from ocrrec.registry import Registry
 
 if TYPE_CHECKING:
     from ocrrec.charset import Charset
+    from ocrrec.modeling.distillation import DistillationModel
 
 
 class RecModel(nn.Layer):
@@ -88,8 +89,11 @@ def _build_part(registry: Registry, spec: Any, where: str, **extra: Any) -> nn.L
         ) from None
 
 
-def build_model(arch: Mapping[str, Any], charset: Charset | None = None) -> RecModel:
+def build_model(arch: Mapping[str, Any], charset: Charset | None = None) -> RecModel | DistillationModel:
     """Build a recognizer from a config's `Architecture` mapping.
+
+    `Architecture.name` (absent or `BaseModel` for a plain recognizer) may select another
+    registered architecture, e.g. `DistillationModel`, which is then returned instead.
 
     A head's output size comes from `charset` when given (as PaddleOCR's training script
     recomputes it from the dictionary); without one, the config's `out_channels` /
@@ -106,10 +110,14 @@ def build_model(arch: Mapping[str, Any], charset: Charset | None = None) -> RecM
             f"Architecture.model_type: `{model_type}` is not supported",
             "ocrrec builds text recognizers: use `rec`",
         )
+    name = arch.get("name")
+    if name and name != "BaseModel":
+        # a whole-model architecture other than transform→backbone→neck→head (DistillationModel)
+        return ARCHITECTURES.get(name, "Architecture.name").from_config(arch, charset)
     if arch.get("algorithm") == "Distillation" or "Models" in arch:
         raise ConfigError(
             "Architecture: a distillation config (algorithm Distillation with Models) is not a single model",
-            "build each entry of Architecture.Models with build_model",
+            "add `name: DistillationModel` to the Architecture section",
         )
     try:
         in_channels = int(arch.get("in_channels", 3))

@@ -28,6 +28,7 @@ CONFIGS = {
     "ppocrv2_ch": "configs/rec/ch_PP-OCRv2/ch_PP-OCRv2_rec.yml",
     "french_lite": "configs/rec/multi_language/rec_french_lite_train.yml",
     "starnet_mv3_tps": "configs/rec/rec_mv3_tps_bilstm_ctc.yml",
+    "ppocrv3_ch_distillation": "configs/rec/PP-OCRv3/ch_PP-OCRv3_rec_distillation.yml",
 }
 
 
@@ -35,6 +36,20 @@ def _class_counts(config: dict, build_post_process) -> None:
     """Fill Head.out_channels(_list) the way PaddleOCR's tools/train.py does."""
     post = build_post_process(config["PostProcess"], config["Global"])
     char_num = len(post.character)
+    if config["Architecture"].get("algorithm") == "Distillation":
+        # every sub-model sized from the (CTC) post-processor; SAR when the last loss is the SAR one
+        last_loss = next(iter(config["Loss"]["loss_config_list"][-1]))
+        for sub in config["Architecture"]["Models"].values():
+            if sub["Head"]["name"] == "MultiHead":
+                channels = {"CTCLabelDecode": char_num}
+                if last_loss == "DistillationSARLoss":
+                    channels["SARLabelDecode"] = char_num + 2
+                elif any("DistillationNRTRLoss" in d for d in config["Loss"]["loss_config_list"]):
+                    channels["NRTRLabelDecode"] = char_num + 3
+                sub["Head"]["out_channels_list"] = channels
+            else:
+                sub["Head"]["out_channels"] = char_num
+        return
     head = config["Architecture"]["Head"]
     if head["name"] == "MultiHead":
         channels = {"CTCLabelDecode": char_num}
@@ -46,6 +61,13 @@ def _class_counts(config: dict, build_post_process) -> None:
         head["out_channels_list"] = channels
     else:
         head["out_channels"] = char_num
+
+
+def _head_sizes(arch: dict) -> dict:
+    """out_channels(_list) of the head, or {model name: ...} for a distillation model."""
+    if "Models" in arch:
+        return {name: _head_sizes(sub) for name, sub in arch["Models"].items()}
+    return {k: v for k, v in arch["Head"].items() if k.startswith("out_channels")}
 
 
 def _describe(model) -> dict:
@@ -92,7 +114,7 @@ def main() -> None:
         record = {
             "generated_by": "tests/modeling/expected/generate.py",
             "config": rel,
-            "head": {k: v for k, v in config["Architecture"]["Head"].items() if k.startswith("out_channels")},
+            "head": _head_sizes(config["Architecture"]),
             "state_dict": _describe(model),
         }
         (out_dir / f"{name}.json").write_text(_compact_json(record), encoding="utf-8")
