@@ -143,7 +143,7 @@ def test_missing_backbone_and_head() -> None:
 def test_distillation_config_is_refused_with_a_hint() -> None:
     with pytest.raises(ConfigError) as err:
         build_model({"model_type": "rec", "algorithm": "Distillation", "Models": {"Student": PPOCRV3}}, EN)
-    assert "build each entry of Architecture.Models" in err.value.hint
+    assert "add `name: DistillationModel`" in err.value.hint
 
 
 def test_head_size_needs_a_dictionary_or_out_channels() -> None:
