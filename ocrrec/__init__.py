@@ -13,3 +13,5 @@ _os.environ.setdefault("GLOG_minloglevel", "2")
 
 # paddle warns about a missing compiler cache on every import; it is irrelevant to users
 _warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
+# BatchNorm repeats this notice on every training forward pass
+_warnings.filterwarnings("ignore", message="When training, we now always track global mean and variance")

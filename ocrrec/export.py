@@ -74,21 +74,32 @@ def inference_transforms(config: Config) -> list[dict]:
     return ops
 
 
-def _model_name(config: Config) -> str:
-    return str(config.get("Global.model_name") or config.get("Global.pdx_model_name") or config.get("Architecture.algorithm") or "rec")
+def _algorithm(config: Config, sub_model: str | None) -> str | None:
+    """The exported network's algorithm (a distillation export names its sub-model's)."""
+    models = config.get("Architecture.Models")
+    if isinstance(models, dict) and models:
+        name = sub_model or ("Student" if "Student" in models else next(iter(models)))
+        return (models.get(name) or {}).get("algorithm")
+    return config.get("Architecture.algorithm")
 
 
-def build_inference_yml(config: Config, charset: Any, num_classes: int, input_shape: list[int | None]) -> dict:
+def _model_name(config: Config, sub_model: str | None) -> str:
+    return str(config.get("Global.model_name") or config.get("Global.pdx_model_name") or _algorithm(config, sub_model) or "rec")
+
+
+def build_inference_yml(
+    config: Config, charset: Any, num_classes: int, input_shape: list[int | None], sub_model: str | None = None
+) -> dict:
     """inference.yml in PaddleOCR/PaddleX's layout (Global, PreProcess, PostProcess) plus an `ocrrec` block."""
     transforms = inference_transforms(config)
     post = {"name": "CTCLabelDecode", "character_dict": charset.file_characters(), "use_space_char": bool(charset.use_space_char)}
     return {
-        "Global": {"model_name": _model_name(config)},
+        "Global": {"model_name": _model_name(config, sub_model)},
         "PreProcess": {"transform_ops": transforms},
         "PostProcess": post,
         "ocrrec": {
             "version": __version__,
-            "algorithm": config.get("Architecture.algorithm"),
+            "algorithm": _algorithm(config, sub_model),
             "input_shape": list(config.image_shape),
             "input_spec": input_shape,
             "num_classes": int(num_classes),
@@ -182,7 +193,7 @@ def export_model(
     from ocrrec.predict import probe_num_classes
 
     num_classes = probe_num_classes(reference, (c, h, config.image_shape[2]))
-    meta = build_inference_yml(config, charset, num_classes, [None, c, h, None])
+    meta = build_inference_yml(config, charset, num_classes, [None, c, h, None], model_name)
     atomic_write_text(staging / "inference.yml", _dump_yaml(meta))
     if out_dir.exists():
         shutil.rmtree(out_dir)

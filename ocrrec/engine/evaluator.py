@@ -35,6 +35,23 @@ def to_numpy(value: Any) -> np.ndarray:
     return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
 
 
+def decode_and_update(preds: Any, probs: np.ndarray, post_process: Any, metric: Any, truth: list) -> list:
+    """Decode a batch, update the metric, return the main model's (text, score) list.
+
+    A distillation output is decoded per sub-model so the metric reports each of them.
+    """
+    from ocrrec.modeling import per_model_predictions
+
+    per_model = per_model_predictions(preds, getattr(post_process, "model_names", None))
+    if per_model is not None and hasattr(metric, "per_model"):
+        decoded = {name: post_process(to_numpy(p).astype("float32", copy=False)) for name, p in per_model.items()}
+        metric.update(decoded, truth)
+        return decoded.get(metric.main_model, next(iter(decoded.values())))
+    predicted = post_process(probs)
+    metric.update(predicted, truth)
+    return predicted
+
+
 @dataclass
 class EvalResult:
     metrics: dict[str, float]
@@ -78,6 +95,8 @@ def evaluate(
     was_training = model.training
     model.eval()
     metric.reset()
+    if hasattr(metric, "add_models"):  # distillation: same state layout on every rank
+        metric.add_models(getattr(post_process, "model_names", ()))
     samples = 0
     seconds = 0.0
     records: list[tuple[int, str, str, float]] | None = [] if keep_records else None
@@ -92,9 +111,8 @@ def evaluate(
             probs = to_numpy(ctc_view(preds)).astype("float32", copy=False)
             seconds += time.perf_counter() - start
             labels, lengths = label_arrays(batch)
-            predicted = post_process(probs)
             truth = post_process.decode_labels(to_numpy(labels), None if lengths is None else to_numpy(lengths))
-            metric.update(predicted, truth)
+            predicted = decode_and_update(preds, probs, post_process, metric, truth)
             if records is not None:
                 for (text, score), (gt, _) in zip(predicted, truth):
                     records.append((position, gt, text, float(score)))

@@ -22,7 +22,7 @@ from ocrrec import __version__
 from ocrrec.config import Config
 from ocrrec.engine import checkpoint as ckpt_io
 from ocrrec.engine.device import RunPlace, amp_supported, select_device
-from ocrrec.engine.evaluator import amp_context, ctc_view, evaluate, label_arrays, to_numpy
+from ocrrec.engine.evaluator import amp_context, ctc_view, decode_and_update, evaluate, label_arrays, to_numpy
 from ocrrec.engine.reporting import Reporter, SmoothedStats, format_stats
 from ocrrec.errors import UserError
 
@@ -444,10 +444,9 @@ class Trainer:
 
     def _batch_metric(self, preds: Any, batch: dict) -> dict[str, float]:
         labels, lengths = label_arrays(batch)
-        predicted = self.post_process(to_numpy(ctc_view(preds)))
         truth = self.post_process.decode_labels(to_numpy(labels), None if lengths is None else to_numpy(lengths))
         self.metric.reset()
-        self.metric.update(predicted, truth)
+        decode_and_update(preds, to_numpy(ctc_view(preds)), self.post_process, self.metric, truth)
         metric = self.metric.get_metric()
         return {k: float(metric[k]) for k in ("acc", "norm_edit_dis") if k in metric}
 
