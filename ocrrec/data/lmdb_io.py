@@ -13,8 +13,10 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ocrrec.errors import UserError
 
@@ -49,52 +51,67 @@ def find_lmdb_dirs(root: Path) -> list[Path]:
     return sorted(found)
 
 
+_ENVS: dict[str, tuple[int, Any]] = {}
+_ENVS_LOCK = threading.Lock()
+
+
+def _env_for(path: Path) -> Any:
+    """This process's read-only environment for `path`, opened once and shared by all readers.
+
+    py-lmdb refuses to open the same files twice in one process, and a forked
+    DataLoader worker inherits the parent's open environments (which it must not
+    use): an environment opened by another pid is closed here and replaced.
+    """
+    import lmdb
+
+    key = os.path.realpath(path)
+    pid = os.getpid()
+    with _ENVS_LOCK:
+        entry = _ENVS.get(key)
+        if entry is not None:
+            owner, env = entry
+            if owner == pid:
+                return env
+            with contextlib.suppress(Exception):
+                env.close()  # the inherited copy: only this process's mapping goes away
+            del _ENVS[key]
+        if not is_lmdb_dir(Path(path)):
+            raise UserError(f"{path} is not an LMDB folder (no data.mdb)")
+        try:
+            env = lmdb.open(
+                str(path), readonly=True, lock=False, readahead=False, meminit=False, max_readers=128, subdir=True
+            )
+        except lmdb.Error as exc:
+            raise UserError(f"cannot open LMDB {path}: {exc}") from None
+        _ENVS[key] = (pid, env)
+        return env
+
+
+def close_env(path: Path) -> None:
+    """Close this process's environment for `path` (readers reopen it on their next read)."""
+    with _ENVS_LOCK:
+        entry = _ENVS.pop(os.path.realpath(path), None)
+    if entry is not None and entry[0] == os.getpid():
+        entry[1].close()
+
+
 class LmdbReader:
     """Read-only access to one benchmark-layout LMDB folder.
 
-    The environment is opened on first use in the current process and reopened
-    after a fork, so a reader can be created in the main process and used in
-    DataLoader workers.
+    Holds only the path: the environment is opened on first read in the current
+    process (see `_env_for`), so a reader made in the main process works in
+    DataLoader workers, and several readers of one folder share one environment.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._env = None
-        self._pid: int | None = None
         self._num_samples: int | None = None
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_env"] = None
-        state["_pid"] = None
-        return state
-
-    def _open(self):
-        if self._env is None or self._pid != os.getpid():
-            import lmdb
-
-            if not is_lmdb_dir(self.path):
-                raise UserError(f"{self.path} is not an LMDB folder (no data.mdb)")
-            try:
-                self._env = lmdb.open(
-                    str(self.path),
-                    readonly=True,
-                    lock=False,
-                    readahead=False,
-                    meminit=False,
-                    max_readers=128,
-                    subdir=True,
-                )
-            except lmdb.Error as exc:
-                raise UserError(f"cannot open LMDB {self.path}: {exc}") from None
-            self._pid = os.getpid()
-        return self._env
+    def _open(self) -> Any:
+        return _env_for(self.path)
 
     def close(self) -> None:
-        if self._env is not None and self._pid == os.getpid():
-            self._env.close()
-        self._env = None
-        self._pid = None
+        close_env(self.path)
 
     def get(self, key: bytes) -> bytes | None:
         with self._open().begin(write=False, buffers=False) as txn:
