@@ -104,18 +104,20 @@ class DatasetReport:
     def dropped_total(self) -> int:
         return sum(d.count for d in self.dropped)
 
-    def summary(self) -> str:
+    def summary(self, with_where: bool = True) -> str:
         """One paragraph for the log: what was dropped and why, with file:line examples."""
         if self.dropped:
             parts = [f"{d.count} {d.description} ({_examples(d.examples, d.count)})" for d in self.dropped]
-            text = f"{self.where}: dropped {self.dropped_total} of {self.total} samples: " + ", ".join(parts)
+            text = f"dropped {self.dropped_total} of {self.total} samples: " + ", ".join(parts)
         else:
-            text = f"{self.where}: all {self.total} samples usable"
+            text = f"all {self.total} samples usable"
+        if with_where:
+            text = f"{self.where}: {text}"
         if self.partly_unknown:
             chars = ", ".join(f"{c!r} x{n}" for c, n in self.unknown_chars[:5])
             text += (
-                f"; {self.partly_unknown} labels contain characters not in the dictionary ({chars}), "
-                f"which are skipped ({_examples(self.partly_unknown_examples, self.partly_unknown)})"
+                f"; characters not in the dictionary ({chars}) are skipped in {_plural(self.partly_unknown, 'label')} "
+                f"({_examples(self.partly_unknown_examples, self.partly_unknown)})"
             )
         if self.load_failures:
             text += (
@@ -139,6 +141,10 @@ class DatasetReport:
             "transform_drops": self.transform_drops,
             "failure_examples": self.failure_examples,
         }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _examples(examples: Sequence[str], count: int) -> str:
@@ -283,7 +289,7 @@ class RecDataset:
         cleaner = self._cleaner
         if cleaner.total == 0:
             return "the sources are empty"
-        return DatasetReport(self.where, cleaner.total, 0, cleaner.dropped()).summary()
+        return DatasetReport(self.where, cleaner.total, 0, cleaner.dropped()).summary(with_where=False)
 
     # -- order, epochs --------------------------------------------------
     def _add_source(self, count: int, ratio: float) -> None:
