@@ -308,10 +308,15 @@ def _print_validation(report, show: int, strict: bool) -> None:
         size = f"; median size {w['median']:g}x{h['median']:g}" if h and w else ""
         info(f"{report.images_checked} images decoded at {stats['images_per_second']:.0f}/s{size}")
     if report.ok(strict):
-        tail = f" ({report.warnings} warnings)" if report.warnings else ""
-        out.print(f"[green]no errors[/]{tail} in {stats['samples']} samples", highlight=False)
+        tail = f" ({_plural(report.warnings, 'warning')})" if report.warnings else ""
+        out.print(f"[green]no errors[/]{tail} in {_plural(stats['samples'], 'sample')}", highlight=False)
     else:
         out.print(
-            f"[red]{report.errors} errors[/], [yellow]{report.warnings} warnings[/] in {stats['samples']} samples",
+            f"[red]{_plural(report.errors, 'error')}[/], [yellow]{_plural(report.warnings, 'warning')}[/] "
+            f"in {_plural(stats['samples'], 'sample')}",
             highlight=False,
         )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

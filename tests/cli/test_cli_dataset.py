@@ -88,7 +88,7 @@ def test_validate_problems_exit_1_with_file_line(tmp_path: Path):
     table = invoke("dataset", "validate", label_file, "--dict", "en")
     assert table.exit_code == 1
     assert f"{label_file}:2: {tmp_path / 'gone.png'}: image not found" in table.stdout
-    assert "2 errors, 1 warnings in 3 samples" in table.stdout  # the malformed line is no sample
+    assert "2 errors, 1 warning in 3 samples" in table.stdout  # the malformed line is no sample
 
 
 def test_validate_warnings_only_fail_with_strict(tmp_path: Path):
