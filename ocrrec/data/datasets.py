@@ -391,8 +391,9 @@ class RecDataset:
             )
 
     # -- health and report --------------------------------------------
-    def _failure_lines(self, snap: ls.LoadSnapshot) -> str:
-        return "; ".join(f"{self._record_where(f.record)}: {f.message}" for f in snap.first[:5])
+    def _failure_lines(self, snap: ls.LoadSnapshot, limit: int = 5) -> str:
+        lines = dict.fromkeys(f"{self._record_where(f.record)}: {f.message}" for f in snap.first)
+        return "; ".join(list(lines)[:limit])
 
     def check_load_health(self, final: bool = False) -> str | None:
         """Main process, between batches: warn once on the first failures; raise past 1%.

@@ -105,10 +105,9 @@ class RecDataLoader(DataLoader):
             for batch in batches:
                 dataset.check_load_health()
                 yield batch
-        except UserError:
-            raise
         except Exception:
-            # a worker gave up on a sample: report the counted failures cleanly if they explain it
+            # A worker that gave up on a sample reaches us re-raised with its traceback in the
+            # message: when the shared counters explain it, raise their clean one-line error.
             dataset.check_load_health(final=True)
             raise
         dataset.check_load_health(final=True)

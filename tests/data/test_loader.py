@@ -172,3 +172,17 @@ def test_config_errors_name_the_key(tmp_path: Path):
         build_dataloader(config, "Train", seed=0)
     with pytest.raises(ConfigError, match="the config has no `Eval` section"):
         build_dataloader({"Train": {}}, "Eval", seed=0)
+
+
+# paddle's reader thread reports the worker's exception before the main thread re-raises it
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_worker_that_gives_up_surfaces_as_one_clean_line(tmp_path: Path):
+    config = load_config(write_config(tmp_path, n=8))
+    for i in range(8):
+        (tmp_path / "img" / f"{i}.png").write_bytes(b"broken")
+    loader, dataset = build_dataloader(config, "Train", seed=1, num_workers=2)
+    with pytest.raises(UserError) as info:
+        arrays(loader)
+    message = info.value.message
+    assert "\n" not in message and "Traceback" not in message
+    assert re.match(r"Train\.dataset: (\d+) of \1 sample loads failed \(100\.0%, limit 1%\): ", message)
