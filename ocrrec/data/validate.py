@@ -307,7 +307,7 @@ class _Validator:
 
     def add_label_file(self, src: Source, summary: SourceSummary) -> None:
         data_dir = src.data_dir if src.data_dir is not None else src.path.parent
-        parsed = read_label_file(src.path, data_dir=data_dir, delimiter=src.delimiter, key=src.key)
+        parsed = read_label_file(src.path, data_dir=data_dir, delimiter=src.delimiter)
         for p in parsed.problems:
             self.problem("outside_data_dir" if p.kind == OUTSIDE_DATA_DIR else "malformed", p.where, p.message)
         for rec in parsed.records:

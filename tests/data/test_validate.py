@@ -102,7 +102,7 @@ Eval:
     report = validate_sources(sources, problems=problems, settings=settings, workers=1)
     assert [(p.kind, p.where, p.message) for p in report.problems] == [
         ("missing_source", "Eval.dataset.label_file_list[1]",
-         f"Eval.dataset.label_file_list[1]: label file not found: {tmp_path / 'nope.txt'}"),
+         f"label file not found: {tmp_path / 'nope.txt'}"),
         ("duplicate_path", f"{train}:3", f"img/0.png is also listed at {train}:1"),
         ("train_eval_overlap", f"{tmp_path / 'val.txt'}:1", f"img/1.png is also in Train at {train}:2"),
     ]
