@@ -11,8 +11,9 @@ paddle derives the worker seeds. Epoch k's batches are then identical however
 the run got there (fresh or resumed), with num_workers 0 or more.
 
 Load failures: the loader asks the dataset between batches (main process) for
-its shared failure counters; the first failure is logged once and more than 1%
-failed draws raise a UserError naming the first bad samples.
+its shared failure counters; the first failure is logged once, and more than 1%
+failed draws over an epoch (2% mid-epoch, after 200 draws) raise a UserError
+naming the first bad samples.
 """
 
 from __future__ import annotations
