@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ocrrec import __version__
+from ocrrec.cli import dataset, dicts
 from ocrrec.cli._common import OcrrecGroup
 
 app = typer.Typer(
@@ -21,6 +22,9 @@ app = typer.Typer(
     help="Train, evaluate, export and run PaddleOCR-compatible text recognizers.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+app.add_typer(dataset.app, name="dataset")
+app.add_typer(dicts.app, name="dict")
 
 
 def _version(value: bool) -> None:
