@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ocrrec import __version__
-from ocrrec.cli import dataset, dicts
+from ocrrec.cli import dataset, dicts, evaluate, export, infer, synth, train
 from ocrrec.cli._common import OcrrecGroup
 
 app = typer.Typer(
@@ -23,8 +23,14 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+dataset.app.command("synth")(synth.synth)
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(dicts.app, name="dict")
+app.command("train")(train.train)
+app.command("resume")(train.resume)
+app.command("eval")(evaluate.evaluate)
+app.command("export")(export.export)
+app.command("infer")(infer.infer)
 
 
 def _version(value: bool) -> None:
