@@ -71,8 +71,14 @@ def _run_training(config, device: str | None, options, as_json: bool, resume_com
     table.add_row("output", str(summary.save_model_dir))
     table.add_row("steps", str(summary.global_step))
     table.add_row("time", f"{summary.seconds:.1f} s ({summary.images_per_second:.1f} images/s)")
-    for key, value in summary.best_metric.items():
-        table.add_row(f"best {key}", f"{value:.4f}" if isinstance(value, float) else str(value))
+    best = summary.best_metric
+    for key in ("acc", "norm_edit_dis"):
+        if key in best:
+            table.add_row(f"best {key}", f"{best[key]:.4f}")
+    if "best_epoch" in best:
+        table.add_row("best epoch", str(best["best_epoch"]))
+    if (summary.save_model_dir / "best_accuracy.pdparams").is_file():
+        table.add_row("best model", str(summary.save_model_dir / "best_accuracy"))
     out.print(table)
 
 

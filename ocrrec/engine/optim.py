@@ -8,6 +8,7 @@ Schedules step once per iteration, as in PaddleOCR.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from typing import Any
 
@@ -217,7 +218,15 @@ def build_optimizer(config: dict, epochs: int, step_each_epoch: int, model: Any)
     for key in ("regularizer", "weight_decay", "clip_norm", "clip_norm_global"):
         config.pop(key, None)
     factory = OPTIMIZERS.get(name, "Optimizer.name")
-    optimizer = factory(model, schedule, weight_decay, grad_clip, **config)
+    root = logging.getLogger()
+    level = root.level
+    # paddle logs (at INFO, on the root logger) that per-parameter regularizers (PaddleOCR's
+    # fc_decay) take precedence over `regularizer`; that is the intended behaviour
+    root.setLevel(max(level, logging.WARNING))
+    try:
+        optimizer = factory(model, schedule, weight_decay, grad_clip, **config)
+    finally:
+        root.setLevel(level)
     return optimizer, schedule
 
 

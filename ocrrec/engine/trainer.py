@@ -143,11 +143,9 @@ class Trainer:
             cfg.save(self.save_dir / "config.yml")
 
     def _report_dataset(self, mode: str, dataset: Any) -> None:
-        report = getattr(dataset, "report", None)
-        if callable(report):
-            text = report()
-            if text:
-                self.reporter.warning(f"{mode}: {text}")
+        report = dataset.report()
+        if report.dropped_total or report.partly_unknown:
+            self.reporter.warning(report.summary())
         self.reporter.info(f"{mode}: {len(dataset)} samples")
 
     def _setup_amp(self) -> dict | None:
@@ -401,18 +399,18 @@ class Trainer:
         return TrainSummary(self.save_dir, epochs - start_epoch + 1, self.position.global_step, dict(self.best), last_metric, seconds, ips, losses)
 
     def _epoch_batches(self, epoch: int, skip: int):
+        """Epoch `epoch`'s batches (its order depends only on seed and epoch), minus the first `skip`."""
         loader = self.train_loader
-        sampler = loader.batch_sampler
-        if hasattr(sampler, "set_epoch"):
-            sampler.set_epoch(epoch)
-        dataset = self.train_set
-        if hasattr(dataset, "set_epoch"):
-            dataset.set_epoch(epoch)
-        if skip:
-            from ocrrec.data.loader import skip_batches
-
-            return skip_batches(loader, skip)
-        return loader
+        loader.set_epoch(epoch)
+        if not skip:
+            yield from loader
+            return
+        original = loader.batch_sampler
+        loader.batch_sampler = _SkipFirst(original, skip)
+        try:
+            yield from loader
+        finally:
+            loader.batch_sampler = original
 
     def _step(self, batch: dict) -> tuple[dict[str, float] | None, Any]:
         import paddle
@@ -493,6 +491,23 @@ class Trainer:
             self.reporter.warning(f"saved {prefix} at epoch {epoch}, step {self.position.step_in_epoch}; resume with: {hint}")
         self.reporter.stop_progress()
         raise TrainingStopped(signum, hint)
+
+
+class _SkipFirst:
+    """A batch sampler that leaves out the first `skip` batches (resuming mid-epoch) without loading them."""
+
+    def __init__(self, sampler: Any, skip: int) -> None:
+        self.sampler = sampler
+        self.skip = skip
+
+    def __iter__(self):
+        batches = iter(self.sampler)
+        for _ in range(self.skip):
+            next(batches, None)
+        yield from batches
+
+    def __len__(self) -> int:
+        return max(0, len(self.sampler) - self.skip)
 
 
 def _to_float32(preds: Any) -> Any:
