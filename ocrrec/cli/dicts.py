@@ -79,7 +79,7 @@ def build(
     if result.skipped_lines:
         table.add_row("malformed lines skipped", str(result.skipped_lines))
     out.print(table)
-    if result.has_space:
+    if result.needs_space_char:
         info("hint: labels contain spaces; the space is not a dictionary line: set Global.use_space_char: True")
     if result.labels_changed_by_nfc:
         info(

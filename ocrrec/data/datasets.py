@@ -525,10 +525,11 @@ class SimpleDataSet(RecDataset):
         self._store_extras(extras)
 
     def _split_label(self, label: str, where: str) -> tuple[str | None, Any]:
+        """(label, per-record extra) of a label column; MultiScaleDataSet parses width/height here."""
         return label, None
 
     def _store_extras(self, extras: list[Any]) -> None:
-        pass
+        """Keep the per-record extras of the kept records (plain label files have none)."""
 
     def _record_where(self, record: int) -> str:
         return f"{self._source_files[self._source_ids[record]]}:{self._lines[record]}"

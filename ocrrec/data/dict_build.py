@@ -37,6 +37,11 @@ class DictBuildResult:
     labels_changed_by_nfc: int = 0
     skipped_lines: int = 0
 
+    @property
+    def needs_space_char(self) -> bool:
+        """Labels contain spaces the dictionary cannot encode: the config needs use_space_char: True."""
+        return self.has_space and " " not in self.characters
+
     def rare(self, n: int = 10) -> list[tuple[str, int]]:
         """The n least frequent characters of the written dictionary that occur in the labels."""
         present = [(c, self.counts[c]) for c in self.characters if self.counts[c] > 0]
@@ -56,6 +61,7 @@ class DictBuildResult:
             "below_min_count": [list(x) for x in self.below_min_count],
             "rare": [list(x) for x in self.rare()],
             "has_space": self.has_space,
+            "needs_use_space_char": self.needs_space_char,
             "control_chars": {f"U+{ord(c):04X}": n for c, n in self.control_chars.items()},
             "labels_changed_by_nfc": self.labels_changed_by_nfc,
             "skipped_lines": self.skipped_lines,

@@ -107,11 +107,25 @@ class RecDataLoader(DataLoader):
                 dataset.check_load_health()
                 yield batch
         except Exception:
+            # Stop the workers now: the exception's traceback keeps this iterator alive, and
+            # paddle would otherwise join them without a timeout at interpreter exit.
+            _shutdown(batches)
             # A worker that gave up on a sample reaches us re-raised with its traceback in the
             # message: when the shared counters explain it, raise their clean one-line error.
             dataset.check_load_health(final=True)
             raise
         dataset.check_load_health(final=True)
+
+
+def _shutdown(iterator: Any, timeout: float = 5.0) -> None:
+    """Ask a paddle DataLoader iterator to stop its thread and worker processes."""
+    stop = getattr(iterator, "_try_shutdown_all", None)
+    if stop is None:
+        return
+    try:
+        stop(timeout)
+    except TypeError:  # the single-process iterator takes no timeout
+        stop()
 
 
 def _get(config: Any, dotted: str, default: Any = None) -> Any:

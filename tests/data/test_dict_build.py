@@ -28,7 +28,9 @@ def test_first_seen_frequency_and_codepoint_orders(tmp_path: Path):
 
 def test_space_is_never_a_line_but_is_reported(tmp_path: Path):
     result = build_dictionary([labels(tmp_path, "a b")])
-    assert result.characters == ["a", "b"] and result.has_space
+    assert result.characters == ["a", "b"] and result.has_space and result.needs_space_char
+    with_base = build_dictionary([labels(tmp_path, "a b")], base="en")  # en_dict ends with a space line
+    assert with_base.has_space and not with_base.needs_space_char
 
 
 def test_min_count_leaves_out_rare_characters(tmp_path: Path):

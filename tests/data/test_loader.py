@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import cv2
@@ -180,9 +181,13 @@ def test_a_worker_that_gives_up_surfaces_as_one_clean_line(tmp_path: Path):
     config = load_config(write_config(tmp_path, n=8))
     for i in range(8):
         (tmp_path / "img" / f"{i}.png").write_bytes(b"broken")
+    before = set(threading.enumerate())
     loader, dataset = build_dataloader(config, "Train", seed=1, num_workers=2)
     with pytest.raises(UserError) as info:
         arrays(loader)
+    for thread in set(threading.enumerate()) - before:  # paddle's reader thread ends inside this test
+        thread.join(timeout=10)
     message = info.value.message
     assert "\n" not in message and "Traceback" not in message
-    assert re.match(r"Train\.dataset: (\d+) of \1 sample loads failed \(100\.0%, limit 1%\): ", message)
+    match = re.match(r"Train\.dataset: (\d+) of (\d+) sample loads failed \((\d+\.\d)%, limit 1%\): ", message)
+    assert match and int(match[1]) >= 50 and float(match[3]) > 90  # a draw in flight may not have failed yet

@@ -113,7 +113,7 @@ class ToCHWImage:
     """HxWxC -> CxHxW."""
 
     def __init__(self, **kwargs: Any) -> None:
-        pass
+        """No settings; Global items arrive as keyword arguments and are ignored."""
 
     def __call__(self, data: dict) -> dict:
         data["image"] = np.asarray(data["image"]).transpose((2, 0, 1))
