@@ -3,7 +3,7 @@ _ocrrec_complete() {
     local cur prev path="" w i
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local known=()
+    local known=('train' 'resume' 'eval' 'export' 'infer' 'dataset' 'dataset convert' 'dataset validate' 'dataset synth' 'dict' 'dict build')
     for ((i = 1; i < COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
         [[ "$w" == -* ]] && continue
@@ -12,7 +12,25 @@ _ocrrec_complete() {
     done
     local opts="" subs="" valued=""
     case "$path" in
-        '') opts='--version -V --help -h'; subs=''; valued='' ;;
+        '') opts='--version -V --help -h'; subs='train resume eval export infer dataset dict'; valued='' ;;
+        'train') opts='-c --config -o --override --device --gpus --ips --nnodes --master --rank --nproc --log-dir --json --help -h'; subs=''; valued='-c --config -o --override --device --gpus --ips --nnodes --master --rank --nproc --log-dir' ;;
+        'resume') opts='-o --override --from --device --gpus --ips --nnodes --master --rank --nproc --log-dir --json --help -h'; subs=''; valued='-o --override --from --device --gpus --ips --nnodes --master --rank --nproc --log-dir' ;;
+        'eval') opts='-c --config -o --override --from --errors --device --gpus --ips --nnodes --master --rank --nproc --log-dir --json --help -h'; subs=''; valued='-c --config -o --override --from --errors --device --gpus --ips --nnodes --master --rank --nproc --log-dir' ;;
+        'export') opts='-c --config -o --override --out --from --pir --legacy --onnx --model-name --parity-images --force --json --help -h'; subs=''; valued='-c --config -o --override --out --from --model-name --parity-images' ;;
+        'infer') opts='--model -m -c --config -o --override --dict --image-shape --space --no-space --batch-size -b --device --backend --threads --json --help -h'; subs=''; valued='--model -m -c --config -o --override --dict --image-shape --batch-size -b --device --backend --threads' ;;
+        'dataset') opts='--help -h'; subs='convert validate synth'; valued='' ;;
+        'dataset convert') opts='--input -i --out --from --to --images --data-dir --delimiter --force --json --help -h'; subs=''; valued='--input -i --out --from --to --images --data-dir --delimiter' ;;
+        'dataset validate') opts='-c --config -o --override --data-dir --dict --use-space-char --max-text-length --delimiter --max-aspect --max-tall --no-images --workers --executor --strict --show --json --help -h'; subs=''; valued='-c --config -o --override --data-dir --dict --max-text-length --delimiter --max-aspect --max-tall --workers --executor --show' ;;
+        'dataset synth') opts='--count -n --val-fraction --words --dict --min-len --max-len --case --digits --fonts --font-size --height --seed --workers --lmdb --force --json --help -h'; subs=''; valued='--count -n --val-fraction --words --dict --min-len --max-len --case --digits --fonts --font-size --height --seed --workers' ;;
+        'dict') opts='--help -h'; subs='build'; valued='' ;;
+        'dict build') opts='--out --sort --min-count --base --nfc --delimiter --force --json --help -h'; subs=''; valued='--out --sort --min-count --base --delimiter' ;;
+    esac
+    case "$path:$prev" in
+        'dataset convert:--from') COMPREPLY=($(compgen -W 'icdar txt lmdb' -- "$cur")); return ;;
+        'dataset convert:--to') COMPREPLY=($(compgen -W 'txt lmdb' -- "$cur")); return ;;
+        'dataset validate:--executor') COMPREPLY=($(compgen -W 'thread process serial' -- "$cur")); return ;;
+        'dataset synth:--case') COMPREPLY=($(compgen -W 'keep lower upper title mixed' -- "$cur")); return ;;
+        'dict build:--sort') COMPREPLY=($(compgen -W 'first-seen frequency codepoint' -- "$cur")); return ;;
     esac
     if [[ -n "$prev" && " $valued " == *" $prev "* ]]; then
         COMPREPLY=($(compgen -f -- "$cur")); return

@@ -35,6 +35,7 @@ REQUIRED = [
     "rec_mv3_none_bilstm_ctc.yml",
     "rec_r34_vd_none_bilstm_ctc.yml",
     *[f"multi_language/rec_{lang}_lite_train.yml" for lang in LANGUAGES],
+    "demo_crnn_en.yml",  # ours: the CPU demo (not a PaddleOCR config)
 ]
 SHIPPED = sorted(str(p.relative_to(CONFIG_DIR)) for p in CONFIG_DIR.rglob("*.yml"))
 # Label keys each loss reads from the batch (so KeepKeys must provide them).
