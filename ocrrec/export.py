@@ -134,11 +134,31 @@ def _inference_net(model: Any, name: str | None) -> Any:
     return models[chosen]
 
 
+def _materialise_rnn_dropout_states(net: Any) -> None:
+    """Give each LSTM/GRU's (unused at inference) dropout-state buffer a real, empty tensor.
+
+    Paddle 3.x leaves it without a place in dynamic graph, and the legacy program translator
+    fails on it ("Unknown place type"); PaddleOCR's own legacy export of CRNN fails the same way.
+    """
+    import paddle
+    from paddle.nn.layer.rnn import RNNBase
+
+    for layer in net.sublayers(include_self=True):
+        if isinstance(layer, RNNBase) and hasattr(layer, "_dropout_state"):
+            state = paddle.zeros([0], dtype="uint8")
+            state.name = layer._dropout_state.name
+            state.persistable = False
+            state.stop_gradient = True
+            layer._dropout_state = state
+
+
 def save_inference_model(net: Any, prefix: Path, input_spec: list, fmt: str) -> list[Path]:
     import paddle
 
     if fmt not in FORMATS:
         raise UserError(f"unknown export format {fmt!r}", "use --pir or --legacy")
+    if fmt == "legacy":
+        _materialise_rnn_dropout_states(net)
     guard = paddle.pir_utils.IrGuard if fmt == "pir" else paddle.pir_utils.OldIrGuard
     with guard():
         static = paddle.jit.to_static(net, input_spec=input_spec, full_graph=True)

@@ -372,12 +372,21 @@ def load_recognizer(
 def parity_samples(config: Any, count: int) -> list[np.ndarray]:
     """Up to `count` Eval images (decoded BGR), or rendered words when there is no Eval set."""
     images: list[np.ndarray] = []
-    try:
-        from ocrrec.data.labels import iter_eval_images
+    if config.has("Eval"):
+        from ocrrec.data.datasets import build_dataset
 
-        images = list(iter_eval_images(config, count))
-    except Exception:  # no eval data on this machine: fall back to rendered words
-        images = []
+        try:
+            dataset = build_dataset(config, "Eval", seed=0)
+        except UserError:  # the Eval data is not on this machine: rendered words will do
+            dataset = None
+        if dataset is not None:
+            step = max(1, len(dataset) // max(1, count))
+            for position in range(0, len(dataset), step):
+                raw = dataset.load_raw(position)
+                if raw is not None:
+                    images.append(raw[0])
+                if len(images) >= count:
+                    break
     if len(images) < count:
         images.extend(render_words(["parity", "Export", "12345", "ocrrec", "Text", "w0rd"][: count - len(images)]))
     return images

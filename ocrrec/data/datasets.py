@@ -320,12 +320,39 @@ class RecDataset:
     def __len__(self) -> int:
         return len(self._order)
 
+    # -- inspection (eval error lists, export parity) ----------------------
+    def describe(self, position: int) -> str:
+        """Where sample `position` comes from: its image path (label files) or `lmdb:index`."""
+        record = int(self._order[position])
+        try:
+            return str(self._load(record).get("img_path") or self._record_where(record))
+        except OSError:
+            return self._record_where(record)
+
+    def load_raw(self, position: int) -> tuple[np.ndarray, str] | None:
+        """(decoded BGR image, label) of sample `position` before any transform; None if unreadable."""
+        import cv2
+
+        try:
+            data = self._load(int(self._order[position]))
+        except OSError:
+            return None
+        image = cv2.imdecode(np.frombuffer(data["image"], dtype=np.uint8), cv2.IMREAD_COLOR)
+        return None if image is None else (image, data["label"])
+
     # -- drawing samples ------------------------------------------------
     def __getitem__(self, index: int) -> Any:
         return self._draw(int(index), self.ops)
 
     def _draw(self, position: int, ops: Sequence[Any]) -> Any:
         count = len(self._order)
+        if self.is_training and self.seed is not None:
+            # Augmentation draws from the global RNGs (as PaddleOCR's ops do). Seeding them per
+            # sample makes each sample a function of (seed, epoch, position) alone, whatever the
+            # worker count, prefetching or batches skipped when a run resumes mid-epoch.
+            sample_seed = _mix_seed(self.seed, self._epoch, position)
+            random.seed(sample_seed)
+            np.random.seed(sample_seed)
         for _ in range(MAX_CONSECUTIVE_FAILURES):
             record = int(self._order[position])
             out = self._sample(record, ops)
