@@ -154,3 +154,39 @@ def load_checkpoint(prefix: str | Path) -> Checkpoint:
         raise UserError(f"checkpoint {prefix} is corrupt: {first_error}") from None
     ckpt.used_previous = True
     return ckpt
+
+
+def parameter_names(model: Any) -> dict[str, str]:
+    """{structured name (`backbone.conv1.weight`): paddle's unique tensor name (`conv2d_3.w_0`)}."""
+    return {name: param.name for name, param in model.named_parameters()}
+
+
+def remap_optimizer_state(state: dict, saved_names: dict[str, str], model: Any) -> dict:
+    """Re-key an optimizer state saved by another process for this model's parameters.
+
+    Optimizer accumulators are keyed by paddle's unique tensor names (`conv2d_12.w_0_moment1_0`),
+    which depend on how many layers the process had built before; `saved_names` (recorded at
+    save time) maps them back to structured names, which are stable.
+    """
+    current = parameter_names(model)
+    old_to_new = {old: current[structured] for structured, old in saved_names.items() if structured in current}
+
+    def rename(key: str) -> str:
+        cut = len(key)
+        while cut > 0:
+            cut = key.rfind("_", 0, cut)
+            if cut <= 0:
+                break
+            if key[:cut] in old_to_new:
+                return old_to_new[key[:cut]] + key[cut:]
+        return old_to_new.get(key, key)
+
+    out: dict = {}
+    for key, value in state.items():
+        if key == "master_weights" and isinstance(value, dict):
+            out[key] = {old_to_new.get(k, k): v for k, v in value.items()}
+        elif key == "LR_Scheduler":
+            out[key] = value
+        else:
+            out[rename(key)] = value
+    return out

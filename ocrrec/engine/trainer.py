@@ -12,6 +12,7 @@ import math
 import random
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,13 +72,19 @@ class Trainer:
         device: str | None = None,
         reporter: Reporter | None = None,
         resume_command: str | None = None,
+        on_step: Callable[[Trainer], None] | None = None,
     ) -> None:
         self.config = config
         self.glob = config.glob
         self.device_spec = device
         self.reporter = reporter
         self.resume_command = resume_command
+        self.on_step = on_step
         self._stop_signal: int | None = None
+
+    def request_stop(self, signum: int = signal.SIGTERM) -> None:
+        """Finish the current step, save `latest`, then raise TrainingStopped (what SIGTERM does)."""
+        self._stop_signal = signum
 
     # ------------------------------------------------------------------ setup
     def setup(self) -> None:
@@ -193,7 +200,7 @@ class Trainer:
                 for line in report.warnings():
                     self.reporter.warning(line)
                 if loaded.optimizer:
-                    self.optimizer.set_state_dict(loaded.optimizer)
+                    self._restore_optimizer(loaded)
                 self._restore_states(loaded)
                 self.reporter.info(
                     f"resumed from {loaded.prefix}: epoch {self.position.epoch}, "
@@ -213,6 +220,20 @@ class Trainer:
             self.reporter.info(f"loaded pretrained weights from {path}")
         else:
             self.reporter.info("training from scratch")
+
+    def _restore_optimizer(self, loaded: ckpt_io.Checkpoint) -> None:
+        saved_names = (loaded.states.get("ocrrec") or {}).get("param_names")
+        state = loaded.optimizer
+        if saved_names:
+            state = ckpt_io.remap_optimizer_state(state, saved_names, self.model)
+        try:
+            self.optimizer.set_state_dict(state)
+        except (AssertionError, KeyError, ValueError) as exc:
+            # PaddleOCR checkpoints key optimizer moments by process-specific tensor names
+            self.reporter.warning(
+                f"optimizer state in {loaded.prefix}.pdopt does not match this model ({exc}); "
+                "the weights and schedule are restored, the optimizer moments start fresh"
+            )
 
     def _restore_states(self, loaded: ckpt_io.Checkpoint) -> None:
         import paddle
@@ -253,6 +274,7 @@ class Trainer:
             "step_in_epoch": step_in_epoch,
             "steps_per_epoch": self.steps_per_epoch,
             "world_size": self.place.world_size,
+            "param_names": ckpt_io.parameter_names(self.model),
             "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "paddle": paddle.get_rng_state()},
         }
         if self.lr_schedule is not None and not isinstance(self.lr_schedule, float):
@@ -380,6 +402,8 @@ class Trainer:
                     and (self.position.global_step - start_eval) % eval_every == 0
                 ):
                     last_metric = self._evaluate_and_keep_best(epoch)
+                if self.on_step is not None:
+                    self.on_step(self)
                 if self._stop_signal is not None:
                     self._stop(epoch)
                 tick = time.perf_counter()
