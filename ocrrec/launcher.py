@@ -110,16 +110,28 @@ def validate(options: LaunchOptions) -> None:
 
 
 def check_gpu_build(options: LaunchOptions, cuda_available: Callable[[], bool] | None = None) -> None:
-    if not options.gpus:
+    """--gpus needs a CUDA build; --nproc (gloo CPU ranks) needs the CPU build.
+
+    paddle.distributed.launch gives every worker of a CUDA build a GPU and the NCCL backend, and
+    offers no switch to CPU ranks there (hiding the GPUs with an empty CUDA_VISIBLE_DEVICES
+    makes it fail), so that combination is refused instead of failing inside the workers.
+    """
+    if not options.gpus and not (options.nproc and options.world_size > 1):
         return
     if cuda_available is None:
         import paddle
 
         cuda_available = paddle.device.is_compiled_with_cuda
-    if not cuda_available():
+    has_cuda = cuda_available()
+    if options.gpus and not has_cuda:
         raise UserError(
             "--gpus needs a CUDA build of PaddlePaddle; this one is CPU-only",
             f"use --nproc {len(options.gpu_list)} for CPU ranks, or install paddlepaddle-gpu (see README)",
+        )
+    if options.nproc and has_cuda:
+        raise UserError(
+            "--nproc starts CPU ranks, which paddle.distributed.launch only supports with the CPU build of PaddlePaddle",
+            f"on this CUDA build use --gpus (e.g. --gpus {','.join(str(i) for i in range(options.nproc))})",
         )
 
 
@@ -183,9 +195,6 @@ def worker_env(options: LaunchOptions) -> dict[str, str]:
     env = dict(os.environ)
     env[WORKER_ENV] = "1"
     env["PYTHONUNBUFFERED"] = "1"
-    if options.device == "cpu":
-        # CPU ranks on a GPU build must not grab GPUs: hide them so Paddle picks the gloo backend
-        env["CUDA_VISIBLE_DEVICES"] = ""
     return env
 
 
@@ -198,17 +207,31 @@ class LaunchResult:
 
 
 def failed_rank_summary(log_dir: Path) -> str | None:
-    """The first failing worker's last error line, e.g. `rank 1: RuntimeError: boom (log/workerlog.1)`."""
+    """The failing worker's own error, e.g. `rank 1: RuntimeError: boom (log/workerlog.1)`.
+
+    When one rank dies the others are aborted (gloo/NCCL report a fatal signal), so a rank's own
+    message wins over those echoes: first ocrrec's `error:` lines, then Python exceptions, then
+    anything fatal.
+    """
+    ranked: list[tuple[int, str, str]] = []
     for log in sorted(log_dir.glob("workerlog.*"), key=lambda p: p.name):
         try:
             lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             continue
-        errors = [line for line in lines if re.match(r"^(\w+\.)*\w*(Error|Exception|Interrupt)\b.*", line) or line.startswith("error:")]
-        if errors:
-            rank = log.name.rsplit(".", 1)[-1]
-            return f"rank {rank}: {errors[-1].strip()} ({log})"
-    return None
+        rank = log.name.rsplit(".", 1)[-1]
+        for priority, pattern in (
+            (0, r"^error: "),
+            (1, r"^(\w+\.)*\w*(Error|Exception|Interrupt)\b(?!: `Process abort signal`)"),
+            (2, r"^(\w+\.)*\w*(Error|Exception)\b"),
+        ):
+            matches = [line.strip() for line in lines if re.match(pattern, line)]
+            if matches:
+                ranked.append((priority, matches[-1], f"rank {rank}: {matches[-1]} ({log})"))
+                break
+    if not ranked:
+        return None
+    return min(ranked, key=lambda item: item[0])[2]
 
 
 def run_launch(options: LaunchOptions, ocrrec_args: Sequence[str], announce: Callable[[str], None]) -> LaunchResult:

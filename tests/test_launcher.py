@@ -53,11 +53,9 @@ def test_launch_command_reexecs_same_ocrrec_args(tmp_path):
     assert "--gpus 0,1" in " ".join(gpu_cmd) and "--ips a,b" in " ".join(gpu_cmd)
 
 
-def test_cpu_ranks_hide_gpus(monkeypatch):
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+def test_workers_are_marked_so_they_never_relaunch():
     env = launcher.worker_env(LaunchOptions(nproc=2))
-    assert env["CUDA_VISIBLE_DEVICES"] == "" and env[launcher.WORKER_ENV] == "1"
-    assert "CUDA_VISIBLE_DEVICES" not in launcher.worker_env(LaunchOptions(gpus="0,1"))
+    assert env[launcher.WORKER_ENV] == "1" and env["PYTHONUNBUFFERED"] == "1"
 
 
 @pytest.mark.parametrize(
@@ -85,6 +83,14 @@ def test_gpus_on_cpu_build_suggests_nproc():
     assert "CPU-only" in info.value.message and "--nproc 2" in info.value.hint
 
 
+def test_cpu_ranks_on_a_cuda_build_suggest_gpus():
+    with pytest.raises(UserError) as info:
+        launcher.check_gpu_build(LaunchOptions(nproc=2), cuda_available=lambda: True)
+    assert "CPU build" in info.value.message and "--gpus 0,1" in info.value.hint
+    launcher.check_gpu_build(LaunchOptions(nproc=2), cuda_available=lambda: False)
+    launcher.check_gpu_build(LaunchOptions(gpus="0,1"), cuda_available=lambda: True)
+
+
 def test_master_port_in_use_is_a_clear_error():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -101,3 +107,9 @@ def test_failed_rank_summary(tmp_path: Path):
     (tmp_path / "workerlog.1").write_text("Traceback (most recent call last):\n  x\nRuntimeError: boom on rank 1\n", encoding="utf-8")
     summary = launcher.failed_rank_summary(tmp_path)
     assert summary == f"rank 1: RuntimeError: boom on rank 1 ({tmp_path / 'workerlog.1'})"
+
+
+def test_failed_rank_summary_prefers_the_rank_that_raised(tmp_path: Path):
+    (tmp_path / "workerlog.0").write_text("FatalError: `Process abort signal` is detected by the operating system.\n", encoding="utf-8")
+    (tmp_path / "workerlog.1").write_text("error: Train.dataset: 43 of 67 sample loads failed\nhint: ...\n", encoding="utf-8")
+    assert launcher.failed_rank_summary(tmp_path).startswith("rank 1: error: Train.dataset: 43 of 67 sample loads failed")

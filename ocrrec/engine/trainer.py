@@ -145,6 +145,11 @@ class Trainer:
         self.best: dict[str, Any] = {}
         self.position = _Position()
         self._restore_weights()
+        if self.place.world_size > 1 and bool(cfg.get("Global.use_sync_bn", False)):
+            if self.place.is_gpu:
+                self.model = paddle.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+            else:
+                self.reporter.warning("Global.use_sync_bn needs GPU ranks; CPU ranks keep per-rank BatchNorm statistics")
         self.train_model = paddle.DataParallel(self.model) if self.place.world_size > 1 else self.model
         if self.place.is_main:
             cfg.save(self.save_dir / "config.yml")
