@@ -81,6 +81,7 @@ class Trainer:
         self.resume_command = resume_command
         self.on_step = on_step
         self._stop_signal: int | None = None
+        self._last_eval_step = -1
 
     def request_stop(self, signum: int = signal.SIGTERM) -> None:
         """Finish the current step, save `latest`, then raise TrainingStopped (what SIGTERM does)."""
@@ -420,8 +421,8 @@ class Trainer:
             self.position.step_in_epoch = 0
         reporter.stop_progress()
         seconds = time.perf_counter() - run_start
-        if self.eval_loader is not None and last_metric is None and start_epoch <= epochs:
-            # short runs that never reached eval_batch_step still get one evaluation and a best model
+        if self.eval_loader is not None and start_epoch <= epochs and self._last_eval_step != self.position.global_step:
+            # the final weights are always evaluated, so best_accuracy never misses the end of training
             last_metric = self._evaluate_and_keep_best(epochs)
         ips = images_seen / seconds if seconds > 0 else 0.0
         reporter.info(f"finished: {self.position.global_step} steps in {seconds:.1f} s ({ips:.1f} images/s); best {format_stats({k: v for k, v in self.best.items() if isinstance(v, float)})}")
@@ -494,6 +495,7 @@ class Trainer:
         )
 
     def _evaluate_and_keep_best(self, epoch: int) -> dict[str, float]:
+        self._last_eval_step = self.position.global_step
         keys = list(self.eval_set.keep_keys)
         result = evaluate(
             self.model, self.eval_loader, self.post_process, self.metric,
