@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "rec" / "demo_crnn_en.yml"
@@ -24,13 +25,13 @@ console = Console(stderr=True, highlight=False)
 
 def _run(args: list[str], capture_json: bool = False) -> dict | None:
     shown = "ocrrec " + " ".join(shlex.quote(a) for a in args)
-    console.print(f"\n[bold cyan]$ {shown}[/]")
+    console.print(f"\n[bold cyan]$ {escape(shown)}[/]")
     if capture_json:
         proc = subprocess.run([sys.executable, "-m", "ocrrec", *args, "--json"], stdout=subprocess.PIPE, text=True)
     else:
         proc = subprocess.run([sys.executable, "-m", "ocrrec", *args])
     if proc.returncode != 0:
-        console.print(f"[bold red]demo step failed (exit {proc.returncode}): {shown}[/]")
+        console.print(f"[bold red]demo step failed (exit {proc.returncode}): {escape(shown)}[/]")
         raise SystemExit(proc.returncode)
     if capture_json:
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]

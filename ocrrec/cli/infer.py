@@ -46,11 +46,19 @@ def infer(
     cfg = None
     if config is not None:
         cfg = load_config_for_cli(config, override)
+        if not (cfg.glob.checkpoints or cfg.glob.pretrained_model):
+            # no weights named: the config's exported model (Global.save_inference_dir)
+            model, cfg = cfg.glob.save_inference_dir, None
+            if model is None or not model.is_dir():
+                raise UsageError(
+                    f"{config}: no Global.checkpoints and no exported model at Global.save_inference_dir ({model})",
+                    "add -o Global.checkpoints=output/rec/best_accuracy, or export first with `ocrrec export`",
+                )
     elif model is None:
         model = Path("inference")
         if not model.is_dir():
             raise UsageError("no model: pass --model DIR (an exported model) or -c CONFIG -o Global.checkpoints=PATH",
-                             "export one with `ocrrec export RUN_DIR --out inference`")
+                             "export one with `ocrrec export RUN_DIR --out inference` (./inference is the default)")
     paths = expand_inputs(inputs)
     recognizer = load_recognizer(
         model, config=cfg, dict_override=dict_spec, image_shape=_parse_shape(image_shape), use_space_char=space,
