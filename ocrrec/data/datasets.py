@@ -358,8 +358,13 @@ class RecDataset:
             out = self._sample(record, ops)
             if out is not None:
                 return out
-            # PaddleOCR: a random replacement in training, the next sample in evaluation
-            position = int(np.random.randint(count)) if self.is_training else (position + 1) % count
+            # PaddleOCR: a random replacement in training (never the one that just failed),
+            # the next sample in evaluation
+            if self.is_training and count > 1:
+                other = int(np.random.randint(count - 1))
+                position = other if other < position else other + 1
+            else:
+                position = (position + 1) % count
         snap = self._stats.snapshot()
         raise DataLoadError(
             f"{self.where}: {MAX_CONSECUTIVE_FAILURES} samples in a row failed to load "
