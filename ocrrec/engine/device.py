@@ -42,6 +42,7 @@ def select_device(spec: str | None, use_gpu: bool) -> RunPlace:
         raise UserError(f"--device {spec!r} is not a device", "use cpu, gpu or gpu:N")
     if wanted == "cpu":
         paddle.device.set_device("cpu")
+        set_cpu_threads(cpu_threads_per_rank())
         return RunPlace("cpu", rank, world, local)
     if not paddle.device.is_compiled_with_cuda():
         source = f"--device {spec}" if spec else "Global.use_gpu is True but"
@@ -68,3 +69,24 @@ def select_device(spec: str | None, use_gpu: bool) -> RunPlace:
 
 def amp_supported(place: RunPlace) -> bool:
     return place.is_gpu
+
+
+def cpu_threads_per_rank() -> int:
+    """Math threads for this process: OMP_NUM_THREADS if set, else the cores shared by local ranks.
+
+    Paddle's dynamic graph runs CPU kernels on one thread unless told otherwise; dense
+    convolutions and matrix products get faster with every core they may use.
+    """
+    explicit = os.environ.get("OMP_NUM_THREADS")
+    if explicit and explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    local_ranks = int(os.environ.get("PADDLE_LOCAL_SIZE", "1") or 1)
+    return max(1, (os.cpu_count() or 1) // max(1, local_ranks))
+
+
+def set_cpu_threads(threads: int) -> None:
+    import paddle
+
+    setter = getattr(paddle.base.core, "set_num_threads", None)
+    if setter is not None:
+        setter(int(threads))
