@@ -85,3 +85,19 @@ def test_paddleocrs_own_ppocrv4_model_reads_rendered_text(tmp_path):
     # the same model with a dictionary of another size is refused, not decoded into garbage
     wrong = runner.invoke(app, ["infer", paths[0], "--model", str(model), "--dict", "en"])
     assert wrong.exit_code == 1 and "6625 classes" in wrong.output and "ppocr_keys_v1" in wrong.output
+
+
+@pytest.mark.skipif(importlib.util.find_spec("paddle2onnx") is None, reason="needs the onnx extra (make install adds it)")
+def test_onnx_export_is_checked_and_runs_with_onnxruntime(trained_run, tiny_data, tmp_path):
+    model = tmp_path / "model"
+    result = runner.invoke(app, ["export", str(trained_run), "--out", str(model), "--onnx", "--json"])
+    assert result.exit_code == 0, result.output
+    report = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")][-1]
+    assert report["onnx_parity"]["passed"] and "inference.onnx" in report["files"]
+    images = sorted(str(p) for p in (tiny_data / "val").glob("*.png"))
+    rows = {}
+    for backend in ("auto", "onnx"):
+        out = runner.invoke(app, ["infer", *images, "--model", str(model), "--backend", backend, "--json"])
+        assert out.exit_code == 0, out.output
+        rows[backend] = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert [r["text"] for r in rows["auto"]] == [r["text"] for r in rows["onnx"]]

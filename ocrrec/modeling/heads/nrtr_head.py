@@ -68,11 +68,11 @@ class MultiheadAttention(nn.Layer):
             q = self.q(query).reshape([0, q_len, self.num_heads, self.head_dim]).transpose([0, 2, 1, 3])
             kv = self.kv(key).reshape([0, k_len, 2, self.num_heads, self.head_dim]).transpose([2, 0, 3, 1, 4])
             k, v = kv[0], kv[1]
-        attn = paddle.matmul(q, k.transpose([0, 1, 3, 2])) * self.scale
+        attn = (q @ k.transpose([0, 1, 3, 2])) * self.scale
         if attn_mask is not None:
             attn = attn + attn_mask
         attn = self.attn_drop(F.softmax(attn, axis=-1))
-        out = attn.matmul(v).transpose([0, 2, 1, 3]).reshape([0, q_len, self.embed_dim])
+        out = (attn @ v).transpose([0, 2, 1, 3]).reshape([0, q_len, self.embed_dim])
         return self.out_proj(out)
 
 

@@ -129,7 +129,7 @@ class ParallelSARDecoder(nn.Layer):
             scores = paddle.where(padded, paddle.full_like(scores, float("-inf")), scores)
         weights = F.softmax(scores.reshape([batch, steps, height * width]), axis=-1)
         channels = feat.shape[1]
-        glimpse = paddle.matmul(weights, feat.reshape([batch, channels, height * width]).transpose([0, 2, 1]))
+        glimpse = weights @ feat.reshape([batch, channels, height * width]).transpose([0, 2, 1])
         if self.pred_concat:
             context = holistic.unsqueeze(1).expand([batch, steps, holistic.shape[-1]])
             out = self.prediction(

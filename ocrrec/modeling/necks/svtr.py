@@ -80,9 +80,9 @@ class GlobalAttention(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         qkv = self.qkv(x).reshape([0, -1, 3, self.num_heads, self.head_dim]).transpose([2, 0, 3, 1, 4])
         q, k, v = qkv[0] * self.scale, qkv[1], qkv[2]
-        attn = F.softmax(paddle.matmul(q, k.transpose([0, 1, 3, 2])), axis=-1)
+        attn = F.softmax(q @ k.transpose([0, 1, 3, 2]), axis=-1)
         attn = self.attn_drop(attn)
-        x = attn.matmul(v).transpose([0, 2, 1, 3]).reshape([0, -1, self.dim])
+        x = (attn @ v).transpose([0, 2, 1, 3]).reshape([0, -1, self.dim])
         return self.proj_drop(self.proj(x))
 
 

@@ -134,8 +134,8 @@ class GridGenerator(nn.Layer):
             self._cache[(height, width)] = (inverse.astype("float32"), lifted.astype("float32"))
         inverse, lifted = (paddle.to_tensor(m) for m in self._cache[(height, width)])
         affine_rows = self.fc(fiducials.reshape([fiducials.shape[0], -1])).reshape([-1, 3, 2]).detach()
-        transform = paddle.matmul(inverse, paddle.concat([fiducials, affine_rows], axis=1))
-        return paddle.matmul(lifted, transform)
+        transform = inverse @ paddle.concat([fiducials, affine_rows], axis=1)
+        return lifted @ transform
 
 
 @TRANSFORMS.register()
