@@ -184,9 +184,12 @@ class PaddleInferenceEngine:
         self.model_file = model_file
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        from ocrrec.utils.io import native_stdout_to_stderr
+
         self.input.reshape(list(batch.shape))
         self.input.copy_from_cpu(np.ascontiguousarray(batch, dtype="float32"))
-        self.predictor.run()
+        with native_stdout_to_stderr():
+            self.predictor.run()
         return self.output.copy_to_cpu()
 
 

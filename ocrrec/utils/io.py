@@ -56,3 +56,29 @@ def atomic_write_with(path: Path, writer: Callable[[str], None]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def native_stdout_to_stderr() -> Iterator[None]:
+    """Send what C/C++ code writes to file descriptor 1 to stderr while the block runs.
+
+    Paddle's oneDNN passes print diagnostics straight to stdout, which would corrupt `--json`
+    output; Python-level prints are redirected too, so keep the block small.
+    """
+    import sys
+
+    try:
+        stdout_fd = sys.stdout.fileno()
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # captured streams (tests): nothing to protect
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(stdout_fd)
+    try:
+        os.dup2(stderr_fd, stdout_fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, stdout_fd)
+        os.close(saved)
