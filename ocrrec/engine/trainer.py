@@ -143,6 +143,11 @@ class Trainer:
             cfg.section("Optimizer"), glob.epoch_num, self.steps_per_epoch, self.model
         )
         self.amp = self._setup_amp()
+        self.scalars = None
+        if self.place.is_main:
+            from ocrrec.engine.scalars import ScalarWriter
+
+            self.scalars = ScalarWriter.from_settings(glob.use_visualdl, glob.use_tensorboard, self.save_dir)
         self.best: dict[str, Any] = {}
         self.position = _Position()
         self._restore_weights()
@@ -309,6 +314,8 @@ class Trainer:
             return self._loop()
         finally:
             self._restore_signal_handlers(previous)
+            if getattr(self, "scalars", None) is not None:
+                self.scalars.close()
             self.reporter.close()
 
     def _install_signal_handlers(self) -> dict:
@@ -488,6 +495,8 @@ class Trainer:
         ordered = {"lr": values.pop("lr", 0.0)}
         ordered.update(values)
         ips = window["samples"] / window["batch"] if window["batch"] > 0 else 0.0
+        if self.scalars is not None:
+            self.scalars.add("TRAIN", {**ordered, "ips": ips}, self.position.global_step)
         self.reporter.info(
             f"epoch: [{epoch}/{epochs}], iter: {self.position.global_step}, {format_stats(ordered)}, "
             f"reader_cost: {window['reader'] / steps:.5f} s, batch_cost: {window['batch'] / steps:.5f} s, "
@@ -504,6 +513,8 @@ class Trainer:
         metric = dict(result.metrics)
         metric["fps"] = result.images_per_second
         main = getattr(self.metric, "main_indicator", "acc")
+        if self.scalars is not None:
+            self.scalars.add("EVAL", metric, self.position.global_step)
         self.reporter.info("cur metric, " + ", ".join(f"{k}: {v}" for k, v in metric.items()))
         if metric.get(main, 0.0) >= self.best.get(main, 0.0):
             self.best.update(metric)

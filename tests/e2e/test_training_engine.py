@@ -150,3 +150,27 @@ def test_use_gpu_on_a_cpu_build_is_a_clear_error(tiny_config):
     assert "Global.use_gpu is True but this PaddlePaddle build has no CUDA support" in result.stderr
     assert "--device cpu" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_tensorboard_scalars_only_when_enabled(tiny_config):
+    pytest.importorskip("tensorboardX")
+    config_path, run = tiny_config(Global__epoch_num=1, Global__use_tensorboard=True)
+    train(load_config(config_path))
+    events = list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0
+
+
+def test_visualdl_flag_without_visualdl_is_a_clear_error(tiny_config, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_visualdl(name, *args, **kwargs):
+        if name == "visualdl" or name.startswith("visualdl."):
+            raise ImportError("No module named 'visualdl'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_visualdl)
+    config_path, _ = tiny_config(Global__epoch_num=1, Global__use_visualdl=True)
+    with pytest.raises(UserError, match="Global.use_visualdl is True but VisualDL is not installed"):
+        train(load_config(config_path))
