@@ -222,7 +222,13 @@ def export_model(
 
     parity = None
     onnx_parity = None
-    from ocrrec.predict import DygraphEngine, PaddleInferenceEngine, build_recognizer_parts, check_parity, parity_samples
+    from ocrrec.predict import (
+        DygraphEngine,
+        PaddleInferenceEngine,
+        build_recognizer_parts,
+        check_parity,
+        parity_samples,
+    )
 
     samples = parity_images if parity_images is not None else parity_samples(config, parity_count)
     if samples:

@@ -237,7 +237,7 @@ class Recognizer:
 
                 check_class_count(int(probs.shape[-1]), self.decoder)
                 self._checked = True
-            for index, decoded in zip(chunk, self.decoder(probs)):
+            for index, decoded in zip(chunk, self.decoder(probs), strict=True):
                 results[index] = (decoded[0], float(decoded[1]))
             if on_batch is not None:
                 on_batch(len(chunk))
@@ -257,7 +257,7 @@ class Recognizer:
                 out[i].error = str(exc)
                 if on_batch is not None:
                     on_batch(1)
-        for i, (text, score) in zip(good, self.recognize(images, on_batch)):
+        for i, (text, score) in zip(good, self.recognize(images, on_batch), strict=True):
             out[i].text, out[i].score = text, score
         return out
 

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ocrrec.cli._common import ConfigOpt, ForceOpt, JsonOpt, OverrideOpt, err, load_config_for_cli, out, print_json
+from ocrrec.cli._common import (
+    ConfigOpt,
+    ForceOpt,
+    JsonOpt,
+    OverrideOpt,
+    err,
+    load_config_for_cli,
+    out,
+    print_json,
+)
 from ocrrec.errors import UsageError, UserError
 
 

@@ -103,7 +103,7 @@ def evaluate(
     position = 0
     with paddle.no_grad():
         for index, raw in enumerate(loader):
-            batch = dict(zip(keys, raw))
+            batch = dict(zip(keys, raw, strict=True))
             images = batch["image"]
             start = time.perf_counter()
             with amp_context(amp):
@@ -114,7 +114,7 @@ def evaluate(
             truth = post_process.decode_labels(to_numpy(labels), None if lengths is None else to_numpy(lengths))
             predicted = decode_and_update(preds, probs, post_process, metric, truth)
             if records is not None:
-                for (text, score), (gt, _) in zip(predicted, truth):
+                for (text, score), (gt, _) in zip(predicted, truth, strict=True):
                     records.append((position, gt, text, float(score)))
                     position += 1
             samples += int(images.shape[0])

@@ -372,7 +372,7 @@ class Trainer:
             tick = time.perf_counter()
             for raw in batches:
                 reader_cost = time.perf_counter() - tick
-                batch = dict(zip(keys, raw))
+                batch = dict(zip(keys, raw, strict=True))
                 lr = self.optimizer.get_lr()
                 loss_values, preds = self._step(batch)
                 self.position.step_in_epoch += 1

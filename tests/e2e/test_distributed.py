@@ -78,7 +78,7 @@ def test_ranks_share_every_batch_and_end_with_identical_weights(tiny_config, tmp
     b0 = json.loads((out / "batches_rank0.json").read_text())
     b1 = json.loads((out / "batches_rank1.json").read_text())
     assert len(b0) == len(b1) == 3
-    for first, second in zip(b0, b1):
+    for first, second in zip(b0, b1, strict=True):
         assert len(first) == len(second) == 8 and not set(first) & set(second)  # halves of one global batch
     assert sorted(i for batch in b0 + b1 for i in batch) == list(range(48))
 
@@ -101,7 +101,7 @@ def test_two_nodes_on_loopback_form_one_job(tiny_config, tmp_path):
     finally:
         for node in nodes:
             node.kill()
-    for node, (_, stderr) in zip(nodes, outputs):
+    for node, (_, stderr) in zip(nodes, outputs, strict=True):
         assert node.returncode == 0, stderr[-3000:]
     with open(run / "latest.states", "rb") as handle:
         states = pickle.load(handle)

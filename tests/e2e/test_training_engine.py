@@ -10,12 +10,11 @@ import time
 
 import numpy as np
 import pytest
+from e2e_helpers import REPO, run_ocrrec
 
 from ocrrec.config import load_config
 from ocrrec.engine.trainer import Trainer, TrainingStopped, train
 from ocrrec.errors import UserError
-
-from e2e_helpers import REPO, run_ocrrec
 
 pytestmark = pytest.mark.slow
 

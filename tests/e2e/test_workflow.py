@@ -68,7 +68,7 @@ def test_train_eval_export_infer(tiny_config, tiny_data, tmp_path):
         invoke("infer", *images, "-c", run / "config.yml", "-o", f"Global.checkpoints={run / 'best_accuracy'}", "--json").stdout
     )
     assert [r["path"] for r in from_pir] == images
-    for a, b, c in zip(from_pir, from_legacy, from_ckpt):
+    for a, b, c in zip(from_pir, from_legacy, from_ckpt, strict=True):
         assert a["text"] == b["text"] == c["text"]
         assert a["score"] == pytest.approx(c["score"], abs=1e-4) and b["score"] == pytest.approx(c["score"], abs=1e-4)
 

@@ -75,7 +75,7 @@ def test_config_trains_on_a_fixed_batch(name, tmp_path):
     config = load_config(CONFIG_DIR / name, overrides)
     loader, dataset = build_dataloader(config, "Train", seed=5)
     loader.set_epoch(1)
-    batch = dict(zip(dataset.keep_keys, next(iter(loader))))
+    batch = dict(zip(dataset.keep_keys, next(iter(loader)), strict=True))
 
     paddle.seed(5)
     model = build_model(config.section("Architecture"), charset)

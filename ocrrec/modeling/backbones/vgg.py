@@ -46,7 +46,7 @@ class VGG(nn.Layer):
             raise ConfigError(f"VGG: width_pools must be between 0 and {len(channels)}, got {width_pools}")
         layers: list[nn.Layer] = []
         previous = in_channels
-        for stage, (width, convs) in enumerate(zip(channels, convs_per_stage)):
+        for stage, (width, convs) in enumerate(zip(channels, convs_per_stage, strict=True)):
             for _ in range(int(convs)):
                 layers.append(_ConvBNReLU(previous, int(width)))
                 previous = int(width)
