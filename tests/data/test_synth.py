@@ -239,3 +239,18 @@ def test_cli_words_dict_and_options(tmp_path):
     assert labels <= {"alpha", "beta", "gamma", "delta", "epsilon"}
     bad = CliRunner().invoke(make_app(), ["synth", str(tmp_path / "x"), "--dict", "no_such_dict"])
     assert bad.exit_code == 1 and "dictionary not found" in bad.output
+
+
+def test_lmdb_option_writes_the_same_samples_in_the_benchmark_layout(tmp_path):
+    from ocrrec.data.lmdb_io import LmdbReader
+
+    report = synth(tmp_path / "out", count=20, val_fraction=0.25, seed=4, lmdb=True)
+    out = tmp_path / "out"
+    assert [Path(p).name for p in report.lmdb_dirs] == ["train_lmdb", "val_lmdb"]
+    for split in ("train", "val"):
+        labels = read_labels(out / f"{split}.txt")
+        reader = LmdbReader(out / f"{split}_lmdb")
+        assert len(reader) == len(labels)
+        for index, (rel, label) in enumerate(labels, start=1):
+            assert reader.label(index) == label
+            assert reader.image(index) == (out / rel).read_bytes()
