@@ -59,7 +59,17 @@ class ExportReport:
 
 
 def inference_transforms(config: Config) -> list[dict]:
-    """The Eval transforms without label encoders and training-only ops: what inference applies."""
+    """The Eval transforms without label encoders and training-only ops: what inference applies.
+
+    Global keys an op names as parameters (e.g. RecResizeImg's `infer_mode`) are written into its
+    arguments, because the data pipeline passes the Global section to every op.
+    """
+    import inspect
+
+    from ocrrec.data import ops as _ops  # noqa: F401  (registers the data ops)
+    from ocrrec.data.registry import DATA_OPS
+
+    glob = config.section("Global")
     ops = []
     for op in config.get("Eval.dataset.transforms") or config.get("Train.dataset.transforms") or []:
         if not isinstance(op, dict) or len(op) != 1:
@@ -67,7 +77,11 @@ def inference_transforms(config: Config) -> list[dict]:
         (name, args), = op.items()
         if name.endswith(LABEL_OPS_SUFFIXES) or name in TRAIN_ONLY_OPS:
             continue
-        ops.append({name: copy.deepcopy(args)})
+        args = dict(copy.deepcopy(args) or {})
+        if name in DATA_OPS:
+            params = inspect.signature(DATA_OPS.get(name).__init__).parameters
+            args.update({k: v for k, v in glob.items() if k in params and k not in ("self", "kwargs")})
+        ops.append({name: args})
     if not any("Resize" in next(iter(op)) for op in ops):
         c, h, w = config.image_shape
         ops.append({"RecResizeImg": {"image_shape": [c, h, w]}})

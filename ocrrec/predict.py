@@ -55,13 +55,10 @@ def read_image(path: Path) -> np.ndarray:
         raise ValueError(exc.strerror or "cannot read") from None
     if data.size == 0:
         raise ValueError("empty file")
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    # the flags training's DecodeImage uses, so grey, alpha and 16-bit files convert the same way
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError("not a decodable image")
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    elif image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError("zero-size image")
     return image
@@ -69,27 +66,24 @@ def read_image(path: Path) -> np.ndarray:
 
 # ----------------------------------------------------------------------- preprocessing
 class PipelinePreprocessor:
-    """Runs the transform ops recorded in inference.yml (the Eval pipeline) on decoded images."""
+    """Runs the transform ops recorded in inference.yml (the Eval pipeline) on decoded images.
+
+    `DecodeImage` is applied to the already-decoded BGR array (its colour conversion), so
+    nothing is re-encoded; the remaining ops are the very objects evaluation uses.
+    """
 
     fixed_width = True
 
     def __init__(self, transform_ops: list[dict]) -> None:
-        import cv2
+        from ocrrec.data.ops.image import DecodeImage
+        from ocrrec.data.pipeline import build_ops
 
-        from ocrrec.data import ops as _ops  # noqa: F401  (registers the data ops)
-        from ocrrec.data.registry import DATA_OPS
-
-        self._encode = lambda img: cv2.imencode(".png", img)[1].tobytes()
-        self.ops = []
-        self.decode_first = False
-        for spec in transform_ops:
-            (name, args), = spec.items()
-            if name == "DecodeImage":
-                self.decode_first = True
-            self.ops.append(DATA_OPS.build({"name": name, **(args or {})}, where=f"inference.yml PreProcess.{name}"))
+        ops = build_ops(transform_ops, None, "inference.yml PreProcess.transform_ops")
+        self.decode = next((op for op in ops if isinstance(op, DecodeImage)), None)
+        self.ops = [op for op in ops if not isinstance(op, DecodeImage)]
 
     def one(self, image: np.ndarray) -> np.ndarray:
-        data: dict[str, Any] = {"image": self._encode(image) if self.decode_first else image, "label": ""}
+        data: dict[str, Any] = {"image": self.decode.from_array(image) if self.decode else image, "label": ""}
         for op in self.ops:
             data = op(data)
             if data is None:

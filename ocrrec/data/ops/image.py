@@ -51,6 +51,16 @@ class DecodeImage:
         self.channel_first = bool(channel_first)
         self.ignore_orientation = bool(ignore_orientation)
 
+    def from_array(self, img: np.ndarray) -> np.ndarray:
+        """The same conversion for an image already decoded as BGR (inference reads files itself)."""
+        if self.img_mode == "GRAY":
+            img = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        elif self.img_mode == "RGB":
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        if self.channel_first:
+            img = np.ascontiguousarray(img.transpose((2, 0, 1)))
+        return img
+
     def __call__(self, data: dict) -> dict | None:
         flags = cv2.IMREAD_GRAYSCALE if self.img_mode == "GRAY" else cv2.IMREAD_COLOR
         if self.ignore_orientation:
