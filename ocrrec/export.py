@@ -184,6 +184,25 @@ def save_inference_model(net: Any, prefix: Path, input_spec: list, fmt: str) -> 
     return sorted(p for p in prefix.parent.iterdir() if p.name.startswith(prefix.name + "."))
 
 
+def compile_inference_engine(model: Any, image_shape: tuple[int, int, int], threads: int | None = None) -> Any:
+    """A paddle.inference predictor of `model` as it is now (its weights are copied, it is not changed)."""
+    import tempfile
+
+    import paddle
+
+    from ocrrec.engine.device import cpu_threads_per_rank
+    from ocrrec.predict import PaddleInferenceEngine
+
+    net = copy.deepcopy(model)
+    net.eval()
+    _reparameterize(net)
+    c, h, _w = image_shape
+    spec = [paddle.static.InputSpec(shape=[None, c, h, None], dtype="float32", name="x")]
+    with tempfile.TemporaryDirectory(prefix="ocrrec-compiled-") as folder:
+        save_inference_model(net, Path(folder) / "inference", spec, "pir")
+        return PaddleInferenceEngine(Path(folder), device="cpu", threads=threads or cpu_threads_per_rank())
+
+
 def export_model(
     config: Config,
     out_dir: Path,

@@ -52,6 +52,46 @@ def decode_and_update(preds: Any, probs: np.ndarray, post_process: Any, metric: 
     return predicted
 
 
+def compile_for_eval(model: Any, image_shape: tuple[int, int, int], place: Any, sample: Any = None, reporter: Any = None) -> Any:
+    """A paddle.inference predictor of `model`'s current weights for evaluation, or None.
+
+    Used on the CPU for single models (not distillation): the static program with Paddle's
+    inference passes runs the forward pass 5-7x faster than the dynamic graph here. A failed
+    export, or outputs that differ from the dynamic graph's on `sample` by more than 1e-4,
+    falls back to the dynamic graph (None) with a warning.
+    """
+    import paddle
+
+    from ocrrec.modeling import per_model_predictions
+
+    if place.is_gpu or getattr(model, "model_dict", None) is not None:
+        return None
+    from ocrrec.export import compile_inference_engine
+
+    try:
+        engine = compile_inference_engine(model, image_shape)
+    except Exception as exc:  # an export the static translator cannot handle: stay on the dynamic graph
+        if reporter is not None:
+            reporter.warning(f"evaluating in the dynamic graph (the inference compile failed: {type(exc).__name__}: {exc})")
+        return None
+    if sample is not None:
+        was_training = model.training
+        model.eval()
+        with paddle.no_grad():
+            reference = model(paddle.to_tensor(sample))
+        if was_training:
+            model.train()
+        if per_model_predictions(reference) is not None:
+            return None
+        expected = to_numpy(ctc_view(reference))
+        got = engine(np.asarray(sample, dtype="float32"))
+        if got.shape != expected.shape or float(np.abs(got - expected).max()) > 1e-4:
+            if reporter is not None:
+                reporter.warning("evaluating in the dynamic graph (the compiled model's outputs differ)")
+            return None
+    return engine
+
+
 @dataclass
 class EvalResult:
     metrics: dict[str, float]
@@ -88,8 +128,13 @@ def evaluate(
     world_size: int = 1,
     keep_records: bool = False,
     on_batch: Any = None,
+    compiled: Any = None,
 ) -> EvalResult:
-    """Evaluate `model` on every batch of `loader`; metric states are summed over ranks."""
+    """Evaluate `model` on every batch of `loader`; metric states are summed over ranks.
+
+    `compiled` (see `compile_for_eval`) runs the forward pass through paddle.inference instead of
+    the dynamic graph: the same network and weights, several times faster on a CPU.
+    """
     import paddle
 
     was_training = model.training
@@ -106,9 +151,12 @@ def evaluate(
             batch = dict(zip(keys, raw, strict=True))
             images = batch["image"]
             start = time.perf_counter()
-            with amp_context(amp):
-                preds = model(images, batch)
-            probs = to_numpy(ctc_view(preds)).astype("float32", copy=False)
+            if compiled is not None:
+                preds = probs = compiled(to_numpy(images))
+            else:
+                with amp_context(amp):
+                    preds = model(images, batch)
+                probs = to_numpy(ctc_view(preds)).astype("float32", copy=False)
             seconds += time.perf_counter() - start
             labels, lengths = label_arrays(batch)
             truth = post_process.decode_labels(to_numpy(labels), None if lengths is None else to_numpy(lengths))
@@ -216,12 +264,13 @@ def run_evaluation(
     amp = None
     if glob.use_amp and place.is_gpu:
         amp = {"level": glob.amp_level, "dtype": glob.amp_dtype, "black_list": list(glob.amp_custom_black_list)}
+    compiled = None if amp else compile_for_eval(model, config.image_shape, place, first_images(loader), reporter)
     if reporter is not None:
         reporter.start_progress("eval", len(loader))
     result = evaluate(
         model, loader, post_process, metric, keys=list(dataset.keep_keys), amp=amp,
         world_size=place.world_size, keep_records=errors_path is not None,
-        on_batch=(lambda n: reporter.advance(n)) if reporter is not None else None,
+        on_batch=(lambda n: reporter.advance(n)) if reporter is not None else None, compiled=compiled,
     )
     if reporter is not None:
         reporter.stop_progress()
@@ -247,3 +296,12 @@ def write_errors(path: Any, dataset: Any, loader: Any, records: list[tuple[int, 
         lines.append(f"{source}\t{truth}\t{text}\t{score:.6f}")
     atomic_write_text(Path(path), "\n".join(lines) + "\n")
     return len(lines) - 1
+
+
+def first_images(loader: Any, limit: int = 4) -> np.ndarray | None:
+    """A few images of the loader's first batch (to check a compiled model against the graph)."""
+    keys = list(getattr(loader, "keep_keys", None) or [])
+    for raw in loader:
+        batch = dict(zip(keys, raw, strict=True)) if keys else {"image": raw[0]}
+        return to_numpy(batch["image"])[:limit]
+    return None

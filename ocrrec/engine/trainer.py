@@ -23,7 +23,16 @@ from ocrrec import __version__
 from ocrrec.config import Config
 from ocrrec.engine import checkpoint as ckpt_io
 from ocrrec.engine.device import RunPlace, amp_supported, select_device
-from ocrrec.engine.evaluator import amp_context, ctc_view, decode_and_update, evaluate, label_arrays, to_numpy
+from ocrrec.engine.evaluator import (
+    amp_context,
+    compile_for_eval,
+    ctc_view,
+    decode_and_update,
+    evaluate,
+    first_images,
+    label_arrays,
+    to_numpy,
+)
 from ocrrec.engine.reporting import Reporter, SmoothedStats, format_stats
 from ocrrec.errors import UserError
 
@@ -506,9 +515,14 @@ class Trainer:
     def _evaluate_and_keep_best(self, epoch: int) -> dict[str, float]:
         self._last_eval_step = self.position.global_step
         keys = list(self.eval_set.keep_keys)
+        compiled = None
+        if not self.amp:
+            compiled = compile_for_eval(
+                self.model, self.config.image_shape, self.place, first_images(self.eval_loader), self.reporter
+            )
         result = evaluate(
             self.model, self.eval_loader, self.post_process, self.metric,
-            keys=keys, amp=self.amp, world_size=self.place.world_size,
+            keys=keys, amp=self.amp, world_size=self.place.world_size, compiled=compiled,
         )
         metric = dict(result.metrics)
         metric["fps"] = result.images_per_second
