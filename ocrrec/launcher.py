@@ -85,8 +85,14 @@ def is_worker() -> bool:
     return os.environ.get(WORKER_ENV) == "1" or "PADDLE_TRAINERS_NUM" in os.environ
 
 
-def validate(options: LaunchOptions) -> None:
+def validate(options: LaunchOptions, system: str | None = None) -> None:
     """Refuse option combinations that cannot work, with what to do instead."""
+    import platform
+
+    system = system or platform.system()
+    if options.world_size > 1 and system in ("Windows", "Darwin"):
+        where = "Windows (NCCL is Linux-only: train on one GPU)" if system == "Windows" else "macOS (train on the CPU in one process)"
+        raise UsageError(f"multi-process training is not supported on {where}", "drop --gpus/--nproc/--nnodes/--ips")
     if options.gpus and options.nproc:
         raise UsageError("--gpus and --nproc cannot be combined", "--gpus starts one rank per GPU; --nproc starts CPU ranks")
     for gpu in options.gpu_list:

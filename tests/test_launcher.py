@@ -113,3 +113,10 @@ def test_failed_rank_summary_prefers_the_rank_that_raised(tmp_path: Path):
     (tmp_path / "workerlog.0").write_text("FatalError: `Process abort signal` is detected by the operating system.\n", encoding="utf-8")
     (tmp_path / "workerlog.1").write_text("error: Train.dataset: 43 of 67 sample loads failed\nhint: ...\n", encoding="utf-8")
     assert launcher.failed_rank_summary(tmp_path).startswith("rank 1: error: Train.dataset: 43 of 67 sample loads failed")
+
+
+@pytest.mark.parametrize("system", ["Windows", "Darwin"])
+def test_multi_process_training_is_refused_where_paddle_cannot_do_it(system):
+    with pytest.raises(UsageError, match="multi-process training is not supported on"):
+        launcher.validate(LaunchOptions(gpus="0,1"), system=system)
+    launcher.validate(LaunchOptions(gpus="0"), system=system)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import platform
 import random
 import signal
 import time
@@ -141,6 +142,10 @@ class Trainer:
         if cfg.has("Eval"):
             self.eval_loader, self.eval_set = build_dataloader(
                 cfg, "Eval", seed=self.seed, rank=self.place.rank, world_size=self.place.world_size
+            )
+        if platform.system() == "Windows" and self.train_loader.num_workers > 0:
+            self.reporter.warning(
+                "Train.loader.num_workers > 0 on Windows often hangs or fails to start workers; set it to 0 if it does"
             )
         self._report_dataset("Train", self.train_set)
         if self.eval_loader is not None:
