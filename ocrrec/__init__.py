@@ -8,6 +8,13 @@ __version__ = "0.1.0"
 import os as _os
 import warnings as _warnings
 
+# `import paddle` sets OMP_NUM_THREADS=1 when it is unset, so the value the user chose (or its
+# absence) is recorded here, before paddle can be imported through ocrrec.
+# ocrrec's launcher marks workers whose user left it unset (paddle's launcher imports paddle first).
+USER_OMP_NUM_THREADS: str | None = (
+    None if _os.environ.get("OCRREC_OMP_UNSET") == "1" else _os.environ.get("OMP_NUM_THREADS")
+)
+
 # paddle's C++ logging (glog) is chatty at INFO level; users can still lower this themselves
 _os.environ.setdefault("GLOG_minloglevel", "2")
 

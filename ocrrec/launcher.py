@@ -201,6 +201,11 @@ def worker_env(options: LaunchOptions) -> dict[str, str]:
     env = dict(os.environ)
     env[WORKER_ENV] = "1"
     env["PYTHONUNBUFFERED"] = "1"
+    import ocrrec
+
+    if ocrrec.USER_OMP_NUM_THREADS is None:
+        # workers then split the cores among local ranks instead of inheriting paddle's OMP_NUM_THREADS=1
+        env["OCRREC_OMP_UNSET"] = "1"
     return env
 
 

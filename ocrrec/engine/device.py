@@ -77,7 +77,10 @@ def cpu_threads_per_rank() -> int:
     Paddle's dynamic graph runs CPU kernels on one thread unless told otherwise; dense
     convolutions and matrix products get faster with every core they may use.
     """
-    explicit = os.environ.get("OMP_NUM_THREADS")
+    import ocrrec
+
+    # paddle's import writes OMP_NUM_THREADS=1 when unset; only the user's own value counts
+    explicit = ocrrec.USER_OMP_NUM_THREADS
     if explicit and explicit.isdigit() and int(explicit) > 0:
         return int(explicit)
     local_ranks = int(os.environ.get("PADDLE_LOCAL_SIZE", "1") or 1)
