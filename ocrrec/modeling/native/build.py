@@ -32,7 +32,7 @@ logger = logging.getLogger("ocrrec.native")
 EXTENSION_NAME = "ocrrec_native_ops"
 SOURCE_DIR = Path(__file__).resolve().parent
 SOURCE_FILES = ("ocrrec_ops.cc", "cpu_kernels.inc")
-COMPILE_FLAGS = ("-O3", "-fopenmp", "-ffp-contract=fast")
+COMPILE_FLAGS = ("-O3", "-fopenmp", "-ffp-contract=fast", "-fno-trapping-math")
 DISABLE_ENV = "OCRREC_NATIVE_OPS"
 CACHE_ENV = "OCRREC_CACHE_DIR"
 BUILD_TIMEOUT_S = 600.0
