@@ -246,6 +246,7 @@ def ensure_built(root: Path | None = None) -> Path:
             except OSError:
                 if not library.is_file():
                     raise
+                shutil.rmtree(staging, ignore_errors=True)  # someone else's identical build won
         except BaseException:
             failed_log = staging / "build.log"
             if failed_log.is_file():
