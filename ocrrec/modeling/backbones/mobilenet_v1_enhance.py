@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import paddle
-import paddle.nn.functional as F
 from paddle import ParamAttr, nn
 from paddle.nn.initializer import KaimingNormal
 
 from ocrrec.errors import ConfigError
 from ocrrec.modeling.layers import SqueezeExcite, no_decay_attr
+from ocrrec.modeling.native import DepthwiseConv2D, hardswish
 from ocrrec.modeling.registry import BACKBONES
 
 
@@ -31,7 +31,8 @@ class ConvBNHardSwish(nn.Layer):
         groups: int = 1,
     ) -> None:
         super().__init__()
-        self._conv = nn.Conv2D(
+        conv_type = DepthwiseConv2D if groups > 1 else nn.Conv2D
+        self._conv = conv_type(
             in_channels,
             out_channels,
             kernel_size,
@@ -46,7 +47,7 @@ class ConvBNHardSwish(nn.Layer):
         )
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        return F.hardswish(self._batch_norm(self._conv(x)))
+        return hardswish(self._batch_norm(self._conv(x)))
 
 
 class DepthwiseSeparable(nn.Layer):

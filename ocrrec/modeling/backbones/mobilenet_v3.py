@@ -15,6 +15,7 @@ from paddle import nn
 
 from ocrrec.errors import ConfigError
 from ocrrec.modeling.layers import SqueezeExcite, make_divisible
+from ocrrec.modeling.native import DepthwiseConv2D, hardswish
 from ocrrec.modeling.registry import BACKBONES
 
 
@@ -34,7 +35,8 @@ class ConvBNAct(nn.Layer):
         if act not in (None, "relu", "hardswish"):
             raise ConfigError(f"MobileNetV3: unknown activation `{act}` (relu or hardswish)")
         self.act = act
-        self.conv = nn.Conv2D(
+        conv_type = DepthwiseConv2D if groups > 1 else nn.Conv2D
+        self.conv = conv_type(
             in_channels,
             out_channels,
             kernel_size,
@@ -50,7 +52,7 @@ class ConvBNAct(nn.Layer):
         if self.act == "relu":
             return F.relu(x)
         if self.act == "hardswish":
-            return F.hardswish(x)
+            return hardswish(x)
         return x
 
 

@@ -18,6 +18,7 @@ from paddle.regularizer import L2Decay
 
 from ocrrec.errors import ConfigError
 from ocrrec.modeling.layers import SqueezeExcite, make_divisible
+from ocrrec.modeling.native import DepthwiseConv2D, Hardswish
 from ocrrec.modeling.registry import BACKBONES
 
 # Recognition layout per stage: (kernel, in, out, stride, SE). Strides keep width early and
@@ -81,7 +82,8 @@ class ConvBNLayer(nn.Layer):
         lr_mult: float = 1.0,
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv2D(
+        conv_type = DepthwiseConv2D if groups > 1 else nn.Conv2D
+        self.conv = conv_type(
             in_channels,
             out_channels,
             kernel_size,
@@ -108,7 +110,7 @@ class Act(nn.Layer):
         super().__init__()
         if act not in ("hswish", "relu"):
             raise ConfigError(f"PPLCNetV3: unknown activation `{act}` (hswish or relu)")
-        self.act = nn.Hardswish() if act == "hswish" else nn.ReLU()
+        self.act = Hardswish() if act == "hswish" else nn.ReLU()
         self.lab = LearnableAffineBlock(lr_mult=lr_mult, lab_lr=lab_lr)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
