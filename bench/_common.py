@@ -48,6 +48,8 @@ def baseline_python(args: argparse.Namespace) -> str:
 
 
 def check_paddleocr(args: argparse.Namespace) -> Path | None:
+    """The PaddleOCR tree (or None); also makes --workdir absolute (the baseline runs in its own tree)."""
+    args.workdir = Path(args.workdir).resolve()
     if args.paddleocr is None:
         return None
     root = Path(args.paddleocr).resolve()

