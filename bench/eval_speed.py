@@ -111,7 +111,7 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
     tools = (["paddleocr"] if paddleocr else []) + ["ocrrec"] + ([] if args.no_nproc else ["ocrrec-nproc2"])
     runs: dict[str, list[dict]] = {tool: [] for tool in tools}
     for attempt in range(args.repeat):
-        for tool in tools:
+        for tool in (tools if attempt % 2 == 0 else tools[::-1]):  # alternate: a slow spell hits every tool
             log = work / f"{tool}_{attempt}.log"
             print(f"  {model}: {tool} eval on {args.images} images (run {attempt + 1}/{args.repeat}) ...", flush=True)
             if tool == "paddleocr":
@@ -163,7 +163,7 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["crnn", "v3"])
     parser.add_argument("--images", type=int, default=500, help="evaluation images (default 500)")
     parser.add_argument("--batch", type=int, default=None, help="override Eval.loader.batch_size_per_card for both tools")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per tool (the median is reported)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool, alternating the order (the median is reported)")
     parser.add_argument("--no-nproc", action="store_true", help="skip the ocrrec --nproc 2 run")
     args = parser.parse_args()
     paddleocr = check_paddleocr(args)

