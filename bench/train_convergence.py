@@ -35,6 +35,14 @@ from _common import (
 CONFIG = REPO / "configs" / "rec" / "demo_crnn_en.yml"
 
 
+def configured_batch(overrides: list[str]) -> int:
+    """Train.loader.batch_size_per_card of the demo config after the overrides (ocrrec's own loader)."""
+    sys.path.insert(0, str(REPO))
+    from ocrrec.config import load_config
+
+    return int(load_config(CONFIG, overrides).get("Train.loader.batch_size_per_card"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n".join(__doc__.splitlines()[1:]))
@@ -80,10 +88,10 @@ def main() -> int:
     log_text = (run / "train.log").read_text(encoding="utf-8") if (run / "train.log").is_file() else train.output
     steps = parse_train_steps(log_text)
     epochs = summary.get("epochs_run") or summary.get("epochs") or args.epochs
-    global_batch = int(steps[0].samples * args.nproc) if steps else None
+    global_batch = configured_batch(overrides) * args.nproc
     reader = sum(s.reader for s in steps) / max(1e-9, sum(s.batch for s in steps)) if steps else None
     loop_seconds = summary.get("seconds") or train.seconds  # the training loop alone (start-up left out)
-    images_per_second = (summary.get("global_step", 0) * global_batch / loop_seconds) if global_batch else None
+    images_per_second = summary.get("global_step", 0) * global_batch / loop_seconds
     timings.append(["train", train.seconds, f"{summary.get('global_step')} steps x {global_batch} images, "
                     f"{fmt(images_per_second, 0)} img/s in the training loop"])
 
