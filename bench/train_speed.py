@@ -194,6 +194,7 @@ def accuracy_section(args: argparse.Namespace, paddleocr: Path | None, data: Pat
         overrides = common_overrides(run_dir, data, train_list, val_list, args.batch, args.accuracy_epochs, 10, total)
         if args.num_workers is not None:
             overrides.append(f"Train.loader.num_workers={args.num_workers}")
+        overrides += args.accuracy_override
         log = work / f"{tool}.log"
         print(f"  accuracy: {tool} ({args.accuracy_epochs} epochs x {steps_per_epoch} steps) ...", flush=True)
         if tool == "paddleocr":
@@ -209,7 +210,8 @@ def accuracy_section(args: argparse.Namespace, paddleocr: Path | None, data: Pat
             "last_logged_loss": steps[-1].loss if steps else None, "wall_seconds": result.seconds, "log": str(log),
         }
     val_count = sum(1 for line in val_list.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {"config": config, "epochs": args.accuracy_epochs, "train_images": steps_per_epoch * args.batch,
+    return {"config": config, "overrides": args.accuracy_override, "epochs": args.accuracy_epochs,
+            "train_images": steps_per_epoch * args.batch,
             "val_images": val_count, "batch": args.batch, "results": results}
 
 
@@ -217,7 +219,8 @@ def print_accuracy(section: dict) -> None:
     res = section["results"]
     rows = [[tool, fmt(r["acc"], 4), fmt(r["norm_edit_dis"], 4), fmt(r["last_logged_loss"], 3), fmt(r["wall_seconds"], 1)]
             for tool, r in res.items()]
-    print_table(f"accuracy after {section['epochs']} epochs of rec_mv3_none_bilstm_ctc on {section['train_images']} words, "
+    extra = f" with -o {' '.join(section['overrides'])}" if section.get("overrides") else ""
+    print_table(f"accuracy after {section['epochs']} epochs of rec_mv3_none_bilstm_ctc{extra} on {section['train_images']} words, "
                 f"batch {section['batch']}, each tool's own evaluation on {section['val_images']} held-out words",
                 ["tool", "acc", "norm_edit_dis", "last loss", "wall s"], rows)
     if "paddleocr" in res and res["paddleocr"]["acc"] is not None and res["ocrrec"]["acc"] is not None:
@@ -241,7 +244,10 @@ def main() -> int:
     parser.add_argument("--no-nproc", action="store_true", help="skip the ocrrec --nproc 2 run")
     parser.add_argument("--accuracy-epochs", type=int, default=2)
     parser.add_argument("--accuracy-images", type=int, default=1536, help="training words of the accuracy check")
+    parser.add_argument("--accuracy-override", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="extra -o pairs for both tools in the accuracy check (e.g. Optimizer.lr.learning_rate=0.002)")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--accuracy-only", action="store_true", help="run only the accuracy check")
     args = parser.parse_args()
     if args.batch % 2:
         parser.error("--batch must be even (the --nproc 2 run splits it over two ranks)")
@@ -252,7 +258,7 @@ def main() -> int:
     count = max(2 * args.accuracy_images, 3000)
     synth_dataset(data, count, val_fraction=0.1)
     payload: dict = {"machine": machine_line(), "paddleocr": str(paddleocr) if paddleocr else None, "speed": []}
-    for model in args.models:
+    for model in ([] if args.accuracy_only else args.models):
         section = speed_section(model, args, paddleocr, data)
         payload["speed"].append(section)
         print_speed(section)
