@@ -92,7 +92,7 @@ class RunResult:
     output: str
     peak_tree_rss_mb: float  # sum of RSS over the process tree (counts shared pages once per process)
     peak_tree_pss_mb: float  # sum of PSS over the tree (shared pages split between sharers)
-    max_process_rss_mb: float  # ru_maxrss of the largest single process (wait4)
+    max_process_rss_mb: float  # ru_maxrss of the largest single process (wait4; includes the launching process's high-water mark)
     peak_processes: int
     log_path: str | None = None
 

@@ -97,7 +97,9 @@ def test_run_measured_sums_memory_over_the_process_tree(tmp_path: Path) -> None:
     assert result.peak_processes >= 2
     assert result.peak_tree_rss_mb > 230  # both blocks counted
     assert result.peak_tree_pss_mb > 230
-    assert 115 < result.max_process_rss_mb < 200  # the largest single process holds one block
+    # ru_maxrss: at least one block; Linux also carries the forking process's own high-water mark
+    # into the child across exec, so with a big pytest process there is no useful upper bound
+    assert result.max_process_rss_mb > 115
     assert (tmp_path / "run.log").read_text().strip().startswith("done")
 
 
