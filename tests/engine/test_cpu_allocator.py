@@ -1,4 +1,4 @@
-"""CPU runs keep freed malloc memory for reuse: re-allocating a large block costs no page faults."""
+"""OCRREC_MALLOC_TUNING=1 keeps freed malloc memory for reuse: re-allocating a large block costs no page faults."""
 
 from __future__ import annotations
 
@@ -50,11 +50,17 @@ def _run(**env: str) -> tuple[bool, int]:
 
 
 def test_large_blocks_are_reused_without_page_faults() -> None:
-    tuned, faults = _run()
+    tuned, faults = _run(OCRREC_MALLOC_TUNING="1")
     assert tuned
     assert faults < 1000  # a fresh 64 MB block would fault ~16,000 pages each round
 
 
-def test_can_be_turned_off() -> None:
+def test_off_by_default_and_when_zero() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OCRREC_MALLOC_TUNING"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from ocrrec.engine.device import keep_freed_memory_for_reuse as k; print(k())"],
+        env=dict(env, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=120,
+    )
+    assert proc.stdout.strip() == "False", proc.stderr[-2000:]
     tuned, _ = _run(OCRREC_MALLOC_TUNING="0")
     assert not tuned
