@@ -18,6 +18,7 @@ naming the first bad samples.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -88,6 +89,7 @@ class RecDataLoader(DataLoader):
         super().__init__(dataset, **kwargs)
         self.seed = seed
         self.keep_keys = dataset.keep_keys
+        self.requested_workers = self.num_workers  # the config's loader.num_workers before capping
 
     def set_epoch(self, epoch: int) -> None:
         self.batch_sampler.set_epoch(epoch)
@@ -149,6 +151,18 @@ def _int_option(value: Any, key: str, minimum: int) -> int:
     return number
 
 
+def capped_num_workers(wanted: int) -> int:
+    """At most as many loader processes as this rank has CPU cores (OCRREC_LOADER_WORKERS_CAP=0: no cap).
+
+    Decoding and augmentation are CPU work: processes beyond the cores add memory (each holds its
+    own interpreter and paddle), not throughput. PaddleOCR's configs ask for 4-8 per card.
+    """
+    if wanted <= 1 or os.environ.get("OCRREC_LOADER_WORKERS_CAP", "1").strip() == "0":
+        return wanted
+    cores = max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("PADDLE_LOCAL_SIZE", "1") or 1)))
+    return min(wanted, cores)
+
+
 def build_dataloader(
     config: Any,
     mode: str,
@@ -184,8 +198,10 @@ def build_dataloader(
     batch_size = _int_option(loader_cfg["batch_size_per_card"], f"{mode}.loader.batch_size_per_card", 1)
     shuffle = bool(loader_cfg.get("shuffle", mode == "Train"))
     drop_last = bool(loader_cfg.get("drop_last", False))
+    requested_workers = num_workers
     if num_workers is None:
-        num_workers = _int_option(loader_cfg.get("num_workers", 0), f"{mode}.loader.num_workers", 0)
+        requested_workers = _int_option(loader_cfg.get("num_workers", 0), f"{mode}.loader.num_workers", 0)
+        num_workers = capped_num_workers(requested_workers)
     use_shared_memory = bool(loader_cfg.get("use_shared_memory", True))
 
     sampler_cfg = _get(config, f"{mode}.sampler")
@@ -216,6 +232,7 @@ def build_dataloader(
         use_shared_memory=use_shared_memory,
         return_list=True,
     )
+    loader.requested_workers = requested_workers
     if len(loader) == 0:
         raise UserError(
             f"{mode}: {len(dataset)} samples make no batch of {batch_size} with drop_last",

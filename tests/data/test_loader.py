@@ -191,3 +191,18 @@ def test_a_worker_that_gives_up_surfaces_as_one_clean_line(tmp_path: Path):
     assert "\n" not in message and "Traceback" not in message
     match = re.match(r"Train\.dataset: (\d+) of (\d+) sample loads failed \((\d+\.\d)%, limit 1%\): ", message)
     assert match and int(match[1]) >= 50 and float(match[3]) > 90  # a draw in flight may not have failed yet
+
+
+def test_loader_workers_capped_at_the_cores_of_this_rank(monkeypatch):
+    from ocrrec.data.loader import capped_num_workers
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    monkeypatch.delenv("OCRREC_LOADER_WORKERS_CAP", raising=False)
+    monkeypatch.delenv("PADDLE_LOCAL_SIZE", raising=False)
+    assert capped_num_workers(8) == 4
+    assert capped_num_workers(3) == 3
+    assert capped_num_workers(0) == 0
+    monkeypatch.setenv("PADDLE_LOCAL_SIZE", "2")
+    assert capped_num_workers(8) == 2
+    monkeypatch.setenv("OCRREC_LOADER_WORKERS_CAP", "0")
+    assert capped_num_workers(8) == 8
