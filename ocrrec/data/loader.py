@@ -116,6 +116,9 @@ class RecDataLoader(DataLoader):
             # message: when the shared counters explain it, raise their clean one-line error.
             dataset.check_load_health(final=True)
             raise
+        # Join the iterator's reader thread now: paddle's allocator takes a lock in that thread,
+        # and a worker forked by the next iterator while it is held deadlocks in its first allocation.
+        _shutdown(batches)
         dataset.check_load_health(final=True)
 
 

@@ -140,8 +140,11 @@ class Trainer:
             )
         self.eval_loader = None
         if cfg.has("Eval"):
+            # In-process reading for evaluation during training: forking loader workers while the
+            # training iterator's reader thread allocates can deadlock them (paddle's allocator lock),
+            # and eval reading (no augmentation) is far faster than the forward pass anyway.
             self.eval_loader, self.eval_set = build_dataloader(
-                cfg, "Eval", seed=self.seed, rank=self.place.rank, world_size=self.place.world_size
+                cfg, "Eval", seed=self.seed, rank=self.place.rank, world_size=self.place.world_size, num_workers=0
             )
         for mode, loader in (("Train", self.train_loader), ("Eval", self.eval_loader)):
             if loader is not None and loader.num_workers < loader.requested_workers:
