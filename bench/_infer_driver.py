@@ -59,7 +59,7 @@ def run_ocrrec(args: argparse.Namespace, images: list) -> dict:
 
     shape = tuple(int(v) for v in args.image_shape.split(",")) if args.image_shape else None
     recognizer = load_recognizer(Path(args.model), dict_override=args.dict, image_shape=shape, use_space_char=args.space,
-                                 backend=args.backend, threads=args.threads)
+                                 backend=args.backend, threads=args.threads, workers=args.workers)
 
     def set_batch(size: int) -> None:
         recognizer.batch_size = size
@@ -109,6 +109,7 @@ def main() -> int:
     parser.add_argument("--no-space", dest="space", action="store_false")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=1, help="ocrrec: processes, each with its own predictor")
     parser.add_argument("--paddleocr", help="paddleocr: source tree")
     parser.add_argument("--pir-shim", action="store_true", help="paddleocr: let predict_rec.py load a PIR model (see above)")
     argv = sys.argv[1:]

@@ -11,8 +11,9 @@ Models, all run by both tools from the same files:
 Library API, per batch size (images decoded beforehand, one untimed warm-up pass, then `--passes`
 timed passes over all images; each variant in its own fresh process, all variants run `--rounds`
 times in alternating order; the best pass of all rounds is reported, the median beside it):
-- `ocrrec`: `load_recognizer(model_dir).recognize(images)` with the preprocessing stored in the
-  export's inference.yml (the Eval pipeline: fixed input width);
+- `ocrrec`: `load_recognizer(model_dir, workers=N).recognize(images)` with the preprocessing stored
+  in the export's inference.yml (the Eval pipeline: fixed input width); N = `--workers`, default one
+  process per core, as `ocrrec infer` does for 100+ images;
 - `ocrrec compat`: the same model files without inference.yml plus --dict/--image-shape, i.e.
   predict_rec.py's preprocessing (width grows with the batch's widest image) — the apples-to-apples
   mode whose predictions must equal predict_rec.py's;
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import zipfile
@@ -185,9 +187,11 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
     shim = is_pir(bare)
     compat = ["--model", str(bare), "--dict", dict_name, "--image-shape", shape, "--space" if space else "--no-space"]
     variants: list[tuple[str, str, list[str]]] = []
+    workers = ["--workers", str(args.workers)] if args.workers > 1 else []
+    tag = f" {args.workers} workers" if args.workers > 1 else ""
     if model != "v4ch":
-        variants.append(("ocrrec", "ocrrec", ["--model", str(model_dir)]))
-    variants.append(("ocrrec compat", "ocrrec", compat))
+        variants.append(("ocrrec" + tag, "ocrrec", ["--model", str(model_dir), *workers]))
+    variants.append(("ocrrec compat" + tag, "ocrrec", [*compat, *workers]))
     if args.diagnose:  # where ocrrec's default (oneDNN, all cores) loses time on a busy machine
         variants.append(("ocrrec compat 1 thread", "ocrrec", [*compat, "--threads", "1"]))
         variants.append(("ocrrec compat no oneDNN", "ocrrec", [*compat, "--backend", "paddle", "--threads", "1"]))
@@ -302,6 +306,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2,
                         help="run every variant this many times, in alternating order (default 2)")
     parser.add_argument("--v4-model", type=Path, default=None, help="an unpacked ch_PP-OCRv4_rec_infer directory")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="ocrrec: processes (load_recognizer(workers=N), `ocrrec infer --workers`); default one per core")
     parser.add_argument("--diagnose", action="store_true",
                         help="also run ocrrec compat with 1 thread, and with 1 thread and no oneDNN")
     parser.add_argument("--skip-cli", action="store_true", help="skip the whole-process CLI timings")

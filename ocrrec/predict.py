@@ -239,21 +239,124 @@ class Recognizer:
 
     def recognize_paths(self, paths: Iterable[Path], on_batch: Callable[[int], None] | None = None) -> list[Prediction]:
         """Unreadable images become predictions with `error` set; the rest still run."""
-        paths = list(paths)
-        images: list[np.ndarray] = []
-        good: list[int] = []
-        out = [Prediction(str(p), "", 0.0) for p in paths]
-        for i, path in enumerate(paths):
-            try:
-                images.append(read_image(path))
-                good.append(i)
-            except ValueError as exc:
-                out[i].error = str(exc)
+        return _recognize_paths(self, paths, on_batch)
+
+
+# Worker side of ParallelRecognizer: one recognizer per spawned process.
+_WORKER_RECOGNIZER: Recognizer | None = None
+
+
+def _start_worker(kwargs: dict) -> None:
+    global _WORKER_RECOGNIZER
+    # paddle's native libraries print to fd 1; a worker's output must never reach `--json` output
+    os.dup2(2, 1)
+    _WORKER_RECOGNIZER = load_recognizer(**kwargs)
+
+
+def _recognize_in_worker(batches: list[list[np.ndarray]]) -> list[list[tuple[str, float]]] | tuple[str, str, str | None]:
+    assert _WORKER_RECOGNIZER is not None
+    try:
+        results = []
+        for images in batches:
+            _WORKER_RECOGNIZER.batch_size = len(images)  # each item is one batch of the parent's size
+            results.append(_WORKER_RECOGNIZER.recognize(images))
+        return results
+    except UserError as exc:  # sent back as data: the parent re-raises the same one-line error
+        return ("error", exc.message, exc.hint)
+
+
+class ParallelRecognizer:
+    """A Recognizer whose batches run in `workers` spawned processes, each with its own predictor.
+
+    `paddle.inference`'s `run()` holds the GIL, so threads cannot overlap predictors; processes can.
+    On a CPU, N single-threaded predictors in N processes beat one N-threaded predictor (whose
+    kernels scale sub-linearly on small recognition inputs). Batches are dealt out in aspect-ratio
+    order as workers become free; results come back in input order. Inputs of at most two batches
+    run in this process on `local` (no dispatch cost). The pool starts on first use; `close()`
+    (or the context manager) stops it. Workers are spawned, so a script using this needs the
+    usual `if __name__ == "__main__":` guard.
+    """
+
+    def __init__(self, local: Recognizer, worker_kwargs: dict, workers: int) -> None:
+        self.local = local
+        self.worker_kwargs = worker_kwargs
+        self.workers = int(workers)
+        self.batch_size = local.batch_size
+        self.description = f"{local.description} ({self.workers} worker processes)"
+        self._pool: Any = None
+
+    def _ensure_pool(self) -> Any:
+        if self._pool is None:
+            import multiprocessing
+
+            # spawn, never fork: a process forked from one that runs paddle threads can deadlock
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.worker_kwargs,))
+        return self._pool
+
+    def recognize(self, images: list[np.ndarray], on_batch: Callable[[int], None] | None = None) -> list[tuple[str, float]]:
+        if len(images) <= 2 * self.batch_size:
+            self.local.batch_size = self.batch_size
+            return self.local.recognize(images, on_batch)
+        order = np.argsort([img.shape[1] / float(img.shape[0]) for img in images], kind="stable")
+        batches = [[int(i) for i in order[s : s + self.batch_size]] for s in range(0, len(images), self.batch_size)]
+        # a few tasks per worker: fewer round trips than one batch per task, still balanced
+        per_task = max(1, len(batches) // (self.workers * 4))
+        tasks = [batches[s : s + per_task] for s in range(0, len(batches), per_task)]
+        results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+        pool = self._ensure_pool()
+        answers = pool.imap(_recognize_in_worker, ([[images[i] for i in b] for b in task] for task in tasks))
+        for task, answer in zip(tasks, answers, strict=True):
+            if isinstance(answer, tuple):
+                self.close()
+                raise UserError(answer[1], answer[2])
+            for batch, batch_results in zip(task, answer, strict=True):
+                for index, result in zip(batch, batch_results, strict=True):
+                    results[index] = result
                 if on_batch is not None:
-                    on_batch(1)
-        for i, (text, score) in zip(good, self.recognize(images, on_batch), strict=True):
-            out[i].text, out[i].score = text, score
-        return out
+                    on_batch(len(batch))
+        return results
+
+    def recognize_paths(self, paths: Iterable[Path], on_batch: Callable[[int], None] | None = None) -> list[Prediction]:
+        return _recognize_paths(self, paths, on_batch)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            # close (not terminate): workers finish and exit quietly; SIGTERM makes paddle print a crash banner
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> ParallelRecognizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+def _recognize_paths(recognizer: Any, paths: Iterable[Path], on_batch: Callable[[int], None] | None) -> list[Prediction]:
+    """Unreadable images become predictions with `error` set; the rest still run."""
+    paths = list(paths)
+    images: list[np.ndarray] = []
+    good: list[int] = []
+    out = [Prediction(str(p), "", 0.0) for p in paths]
+    for i, path in enumerate(paths):
+        try:
+            images.append(read_image(path))
+            good.append(i)
+        except ValueError as exc:
+            out[i].error = str(exc)
+            if on_batch is not None:
+                on_batch(1)
+    for i, (text, score) in zip(good, recognizer.recognize(images, on_batch), strict=True):
+        out[i].text, out[i].score = text, score
+    return out
 
 
 def probe_num_classes(model: Any, shape: tuple[int, int, int]) -> int:
@@ -316,8 +419,36 @@ def load_recognizer(
     batch_size: int = 6,
     backend: str = "auto",
     threads: int | None = None,
+    workers: int = 1,
+) -> Recognizer | ParallelRecognizer:
+    """A Recognizer from an exported directory, or from a config + checkpoint (`config`).
+
+    `workers` > 1 (exported models on the CPU only) runs batches in that many processes, each
+    with `threads // workers` math threads (all cores by default), see ParallelRecognizer.
+    """
+    kwargs = dict(
+        dict_override=dict_override, image_shape=image_shape, use_space_char=use_space_char,
+        device=device, batch_size=batch_size, backend=backend,
+    )
+    local = _load_recognizer(model_dir, config=config, threads=threads, **kwargs)
+    if workers <= 1 or config is not None or device.startswith("gpu"):
+        return local
+    per_worker = max(1, int(threads or os.cpu_count() or 1) // int(workers))
+    return ParallelRecognizer(local, dict(model_dir=Path(model_dir).resolve(), threads=per_worker, **kwargs), workers)
+
+
+def _load_recognizer(
+    model_dir: Path | None,
+    *,
+    config: Any,
+    dict_override: str | None,
+    image_shape: tuple[int, int, int] | None,
+    use_space_char: bool | None,
+    device: str,
+    batch_size: int,
+    backend: str,
+    threads: int | None,
 ) -> Recognizer:
-    """A Recognizer from an exported directory, or from a config + checkpoint (`config`)."""
     from ocrrec.charset import Charset
     from ocrrec.postprocess import CTCLabelDecode
 

