@@ -162,8 +162,9 @@ def capped_num_workers(wanted: int) -> int:
     """
     if wanted <= 1 or os.environ.get("OCRREC_LOADER_WORKERS_CAP", "1").strip() == "0":
         return wanted
-    cores = max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("PADDLE_LOCAL_SIZE", "1") or 1)))
-    return min(wanted, cores)
+    from ocrrec.engine.device import cores_per_rank
+
+    return min(wanted, cores_per_rank())
 
 
 def build_dataloader(

@@ -87,6 +87,11 @@ def cpu_threads_per_rank() -> int:
     explicit = ocrrec.USER_OMP_NUM_THREADS
     if explicit and explicit.isdigit() and int(explicit) > 0:
         return int(explicit)
+    return cores_per_rank()
+
+
+def cores_per_rank() -> int:
+    """This machine's CPU cores shared among the ranks paddle's launcher started on it."""
     local_ranks = int(os.environ.get("PADDLE_LOCAL_SIZE", "1") or 1)
     return max(1, (os.cpu_count() or 1) // max(1, local_ranks))
 
