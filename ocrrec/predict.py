@@ -288,10 +288,15 @@ class ParallelRecognizer:
     def _ensure_pool(self) -> Any:
         if self._pool is None:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            # spawn, never fork: a process forked from one that runs paddle threads can deadlock
-            context = multiprocessing.get_context("spawn")
-            self._pool = context.Pool(self.workers, initializer=_start_worker, initargs=(self.worker_kwargs,))
+            # spawn, never fork: a process forked from one that runs paddle threads can deadlock.
+            # ProcessPoolExecutor (not multiprocessing.Pool): a dead worker breaks the pool with an
+            # error instead of leaving its task waiting forever.
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker, initargs=(self.worker_kwargs,),
+            )
         return self._pool
 
     def recognize(self, images: list[np.ndarray], on_batch: Callable[[int], None] | None = None) -> list[tuple[str, float]]:
@@ -304,17 +309,27 @@ class ParallelRecognizer:
         per_task = max(1, len(batches) // (self.workers * 4))
         tasks = [batches[s : s + per_task] for s in range(0, len(batches), per_task)]
         results: list[tuple[str, float]] = [("", 0.0)] * len(images)
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = self._ensure_pool()
-        answers = pool.imap(_recognize_in_worker, ([[images[i] for i in b] for b in task] for task in tasks))
-        for task, answer in zip(tasks, answers, strict=True):
-            if isinstance(answer, tuple):
-                self.close()
-                raise UserError(answer[1], answer[2])
-            for batch, batch_results in zip(task, answer, strict=True):
-                for index, result in zip(batch, batch_results, strict=True):
-                    results[index] = result
-                if on_batch is not None:
-                    on_batch(len(batch))
+        try:
+            answers = pool.map(_recognize_in_worker, [[[images[i] for i in b] for b in task] for task in tasks])
+            for task, answer in zip(tasks, answers, strict=True):
+                if isinstance(answer, tuple):
+                    raise UserError(answer[1], answer[2])
+                for batch, batch_results in zip(task, answer, strict=True):
+                    for index, result in zip(batch, batch_results, strict=True):
+                        results[index] = result
+                    if on_batch is not None:
+                        on_batch(len(batch))
+        except BrokenProcessPool:
+            self.close()
+            raise UserError(
+                "an inference worker process failed to start or died", "run with --workers 1 to see its error"
+            ) from None
+        except BaseException:
+            self.close()
+            raise
         return results
 
     def recognize_paths(self, paths: Iterable[Path], on_batch: Callable[[int], None] | None = None) -> list[Prediction]:
@@ -322,9 +337,8 @@ class ParallelRecognizer:
 
     def close(self) -> None:
         if self._pool is not None:
-            # close (not terminate): workers finish and exit quietly; SIGTERM makes paddle print a crash banner
-            self._pool.close()
-            self._pool.join()
+            # workers exit on their own (SIGTERM would make paddle print a crash banner)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def __enter__(self) -> ParallelRecognizer:

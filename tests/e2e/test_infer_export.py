@@ -125,6 +125,10 @@ def test_worker_processes_give_the_single_process_results(tmp_path):
     with load_recognizer(model, dict_override="en", image_shape=(3, 48, 320), batch_size=2, workers=2) as wrong:
         with pytest.raises(UserError, match="6625 classes"):
             wrong.recognize(images)
+    # a worker that cannot start is an error, never a hang
+    with ParallelRecognizer(single, {"model_dir": tmp_path / "missing"}, 2) as broken:
+        with pytest.raises(UserError, match="worker process failed to start or died"):
+            broken.recognize(images)
     # the CLI: --workers 2 prints clean JSON (worker processes never write to stdout)
     paths = []
     for i, image in enumerate(images):
