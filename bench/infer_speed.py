@@ -12,8 +12,8 @@ Library API, per batch size (images decoded beforehand, one untimed warm-up pass
 timed passes over all images; each variant in its own fresh process, all variants run `--rounds`
 times in alternating order; the best pass of all rounds is reported, the median beside it):
 - `ocrrec`: `load_recognizer(model_dir, workers=N).recognize(images)` with the preprocessing stored
-  in the export's inference.yml (the Eval pipeline: fixed input width); N = `--workers`, default one
-  process per core, as `ocrrec infer` does for 100+ images;
+  in the export's inference.yml (the Eval pipeline: fixed input width); N = `--workers` (default:
+  one process per core; `ocrrec infer --workers N`), worker start-up not timed;
 - `ocrrec compat`: the same model files without inference.yml plus --dict/--image-shape, i.e.
   predict_rec.py's preprocessing (width grows with the batch's widest image) — the apples-to-apples
   mode whose predictions must equal predict_rec.py's;
@@ -307,7 +307,7 @@ def main() -> int:
                         help="run every variant this many times, in alternating order (default 2)")
     parser.add_argument("--v4-model", type=Path, default=None, help="an unpacked ch_PP-OCRv4_rec_infer directory")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="ocrrec: processes (load_recognizer(workers=N), `ocrrec infer --workers`); default one per core")
+                        help="ocrrec: processes (load_recognizer(workers=N), `ocrrec infer --workers N`); default one per core")
     parser.add_argument("--diagnose", action="store_true",
                         help="also run ocrrec compat with 1 thread, and with 1 thread and no oneDNN")
     parser.add_argument("--skip-cli", action="store_true", help="skip the whole-process CLI timings")

@@ -66,7 +66,7 @@ complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l batch-size -s b -r 
 complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l device -r -F -d 'cpu, gpu or gpu:N (default: Global.use_gpu of the config).'
 complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l backend -r -F -d 'auto (oneDNN on CPU), paddle, mkldnn, tensorrt (GPU) or onnx.'
 complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l threads -r -F -d 'CPU math threads (default: all cores).'
-complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l workers -r -F -d 'Processes, each with its own predictor and threads/workers math threads (default: one per core for 100+ images on a CPU, else 1).'
+complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l workers -r -F -d 'CPU processes, each with its own predictor and threads/workers math threads; pays off for thousands of images at small batch sizes.'
 complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l json -d 'Print machine-readable JSON instead of a table.'
 complete -c ocrrec -n '__fish_seen_subcommand_from infer' -l help -s h -d 'Show help and exit.'
 complete -c ocrrec -n '__fish_use_subcommand' -a 'dataset' -d 'Prepare and check datasets: convert between formats, validate before training.'

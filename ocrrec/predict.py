@@ -253,6 +253,10 @@ def _start_worker(kwargs: dict) -> None:
     _WORKER_RECOGNIZER = load_recognizer(**kwargs)
 
 
+def _worker_ready() -> bool:
+    return _WORKER_RECOGNIZER is not None
+
+
 def _recognize_in_worker(batches: list[list[np.ndarray]]) -> list[list[tuple[str, float]]] | tuple[str, str, str | None]:
     assert _WORKER_RECOGNIZER is not None
     try:
@@ -284,6 +288,7 @@ class ParallelRecognizer:
         self.batch_size = local.batch_size
         self.description = f"{local.description} ({self.workers} worker processes)"
         self._pool: Any = None
+        self._ensure_pool()  # workers load their predictors while the caller reads its images
 
     def _ensure_pool(self) -> Any:
         if self._pool is None:
@@ -297,6 +302,8 @@ class ParallelRecognizer:
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker, initargs=(self.worker_kwargs,),
             )
+            for _ in range(self.workers):  # start every worker now, not at the first real batch
+                self._pool.submit(_worker_ready)
         return self._pool
 
     def recognize(self, images: list[np.ndarray], on_batch: Callable[[int], None] | None = None) -> list[tuple[str, float]]:

@@ -33,21 +33,6 @@ def _parse_shape(text: str | None) -> tuple[int, int, int] | None:
     return parts  # type: ignore[return-value]
 
 
-AUTO_WORKERS_MIN_IMAGES = 100
-
-
-def auto_workers(images: int, device: str, threads: int | None) -> int:
-    """One process per core (or per --threads) for 100+ images on a CPU; otherwise one.
-
-    Start-up costs each worker a second or two, which pays off only over many images.
-    """
-    import os
-
-    if device.startswith("gpu") or images < AUTO_WORKERS_MIN_IMAGES:
-        return 1
-    return max(1, int(threads or os.cpu_count() or 1))
-
-
 def infer(
     inputs: Annotated[list[str], typer.Argument(help="Images, directories or glob patterns.", show_default=False)],
     model: Annotated[Path | None, typer.Option("--model", "-m", help="An exported model directory.", show_default=False)] = None,
@@ -60,7 +45,7 @@ def infer(
     device: DeviceOpt = None,
     backend: Annotated[str, typer.Option("--backend", help="auto (oneDNN on CPU), paddle, mkldnn, tensorrt (GPU) or onnx.")] = "auto",
     threads: Annotated[int | None, typer.Option("--threads", help="CPU math threads (default: all cores).", show_default=False)] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Processes, each with its own predictor and threads/workers math threads (default: one per core for 100+ images on a CPU, else 1).", show_default=False)] = None,
+    workers: Annotated[int, typer.Option("--workers", help="CPU processes, each with its own predictor and threads/workers math threads; pays off for thousands of images at small batch sizes.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Recognize text in images: `ocrrec infer image.png --model inference/`."""
@@ -85,10 +70,8 @@ def infer(
             raise UsageError("no model: pass --model DIR (an exported model) or -c CONFIG -o Global.checkpoints=PATH",
                              "export one with `ocrrec export RUN_DIR --out inference` (./inference is the default)")
     paths = expand_inputs(inputs)
-    if workers is not None and workers < 1:
+    if workers < 1:
         raise UsageError(f"--workers {workers} must be at least 1")
-    if workers is None:
-        workers = auto_workers(len(paths), device or "cpu", threads)
     recognizer = load_recognizer(
         model, config=cfg, dict_override=dict_spec, image_shape=_parse_shape(image_shape), use_space_char=space,
         device=(device or "cpu"), batch_size=batch_size, backend=backend, threads=threads, workers=workers,
