@@ -242,8 +242,10 @@ class RecDataset:
         *,
         mode: str = "Train",
         seed: int | None = None,
+        shuffle: bool = False,
     ) -> None:
         self.mode = mode
+        self.shuffle = bool(shuffle)  # the loader's shuffle (PaddleOCR's SimpleDataSet also shuffles its lines once)
         self.where = f"{mode}.dataset"
         self.config = dict(dataset_config)
         self.global_config = dict(global_config or {})
@@ -260,11 +262,16 @@ class RecDataset:
         self._cleaner = _LabelCleaner(self.label_encoder)
         self._sources: list[tuple[int, int]] = []  # (start, end) record ranges
         self._ratios: list[float] = []
+        self._raw_counts: list[int] = []  # entries per source before cleaning (label file lines)
+        self._raw_ids: list[np.ndarray] = []  # per source: the raw entry of each kept record
         self._epoch = 0
         self._stats = ls.LoadStats()
         self._warned = False
         self._load_records()
         self._need_reset = any(r < 1.0 for r in self._ratios)
+        self.paddleocr_order = self.paddleocr_line_order and self.is_training and not self._need_reset
+        self.epoch_shuffle = False
+        self._paddleocr_base: np.ndarray | None = None
         self._order = self._build_order()
         if len(self._order) == 0:
             raise UserError(
@@ -292,12 +299,23 @@ class RecDataset:
         return DatasetReport(self.where, cleaner.total, 0, cleaner.dropped()).summary(with_where=False)
 
     # -- order, epochs --------------------------------------------------
-    def _add_source(self, count: int, ratio: float) -> None:
+    # PaddleOCR's SimpleDataSet draws its training lines in a seeded random order even with
+    # shuffle: false; label-file training sets follow that order exactly (see _paddleocr_order)
+    # unless a ratio_list < 1 samples subsets (then the epoch length would vary with the
+    # cleaned lines each subset happens to hold; ocrrec's own seeded subsets are used).
+    paddleocr_line_order = False
+
+    def _add_source(self, count: int, ratio: float, raw_count: int | None = None, raw_ids: Any = None) -> None:
+        """Register `count` kept records; `raw_ids` are their entries among `raw_count` raw ones."""
         start = self._num_records()
         self._sources.append((start, start + count))
         self._ratios.append(ratio)
+        self._raw_counts.append(count if raw_count is None else int(raw_count))
+        self._raw_ids.append(np.arange(count, dtype=np.int64) if raw_ids is None else np.asarray(raw_ids, dtype=np.int64))
 
     def _build_order(self) -> np.ndarray:
+        if self.paddleocr_order:
+            return self._paddleocr_order()
         parts = []
         for source_index, ((start, end), ratio) in enumerate(zip(self._sources, self._ratios, strict=True)):
             count = end - start
@@ -310,11 +328,50 @@ class RecDataset:
                 parts.append(np.arange(start, end, dtype=np.int64))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
+    def _paddleocr_order(self) -> np.ndarray:
+        """The training order of PaddleOCR's SimpleDataSet for the same seed, minus cleaned lines.
+
+        PaddleOCR takes each label file's lines as `random.sample(lines, len(lines))` after
+        `random.seed(seed)`, and with shuffle shuffles the whole list after `random.seed(seed)`
+        again. Its DistributedBatchSampler then shuffles the line positions with
+        `RandomState(k)` in pass k (from 0); that happens here too (`epoch_shuffle`, set by the
+        loader), over all lines, so cleaned lines do not shift the order of the others.
+        """
+        if self._paddleocr_base is None:
+            seed = 0 if self.seed is None else self.seed
+            raw: list[int] = []
+            record_raw = []
+            offset = 0
+            for raw_count, raw_ids in zip(self._raw_counts, self._raw_ids, strict=True):
+                raw.extend(offset + i for i in random.Random(seed).sample(range(raw_count), raw_count))
+                record_raw.append(raw_ids + offset)
+                offset += raw_count
+            if self.shuffle:
+                random.Random(seed).shuffle(raw)
+            record_of_raw = np.full(offset, -1, dtype=np.int64)
+            if record_raw:
+                record_of_raw[np.concatenate(record_raw)] = np.arange(self._num_records(), dtype=np.int64)
+            self._paddleocr_base = record_of_raw[np.asarray(raw, dtype=np.int64)]
+        order = self._paddleocr_base
+        if self.epoch_shuffle:
+            positions = np.arange(len(order), dtype=np.int64)
+            np.random.RandomState(max(0, self._epoch - 1)).shuffle(positions)
+            order = order[positions]
+        return order[order >= 0]
+
+    def use_epoch_shuffle(self) -> bool:
+        """Shuffle PaddleOCR's way each epoch (True) so the batch sampler must not; False if not in that mode."""
+        if not (self.paddleocr_order and self.shuffle):
+            return False
+        self.epoch_shuffle = True
+        self._order = self._build_order()
+        return True
+
     def set_epoch(self, epoch: int) -> None:
         """Select epoch `epoch`'s subset when `ratio_list` samples fractions (same seed -> same subset)."""
         if epoch != self._epoch:
             self._epoch = int(epoch)
-            if self._need_reset:
+            if self._need_reset or self.epoch_shuffle:
                 self._order = self._build_order()
 
     def __len__(self) -> int:
@@ -513,8 +570,11 @@ class SimpleDataSet(RecDataset):
 
     A path column that is a JSON list (`["a.jpg", "b.jpg"]`) is one sample whose
     image is drawn at random each time. `ratio_list` keeps that fraction of each
-    file (a new subset every epoch, from the seed).
+    file (a new subset every epoch). Training visits the lines in PaddleOCR's order
+    for the same Global.seed (see RecDataset._paddleocr_order).
     """
+
+    paddleocr_line_order = True
 
     def _load_records(self) -> None:
         where = self.where
@@ -539,6 +599,7 @@ class SimpleDataSet(RecDataset):
                 self._cleaner.malformed(problem)
             self._source_files.append(label_file)
             kept = 0
+            kept_lines: list[int] = []
             for rec in parsed.records:
                 label, extra = self._split_label(rec.label, rec.where)
                 if label is None or not self._cleaner.keep(label, rec.where):
@@ -548,8 +609,9 @@ class SimpleDataSet(RecDataset):
                 source_ids.append(i)
                 lines.append(rec.line)
                 extras.append(extra)
+                kept_lines.append(rec.line - 1)
                 kept += 1
-            self._add_source(kept, ratios[i])
+            self._add_source(kept, ratios[i], raw_count=parsed.lines, raw_ids=kept_lines)
         self._path_fields = PackedStrings(path_fields)
         self._labels = PackedStrings(labels)
         self._source_ids = np.asarray(source_ids, dtype=np.int32)
@@ -712,7 +774,9 @@ def build_dataset(config: Any, mode: str, *, seed: int | None = None) -> RecData
         raise ConfigError(f"{mode}.dataset is missing or not a mapping")
     name = dataset_config.get("name", "SimpleDataSet")
     cls = DATASETS.get(name, f"{mode}.dataset.name")
-    return cls(dataset_config, global_config, mode=mode, seed=seed)
+    loader_config = section.get("loader")
+    shuffle = bool(loader_config.get("shuffle", mode == "Train")) if isinstance(loader_config, Mapping) else mode == "Train"
+    return cls(dataset_config, global_config, mode=mode, seed=seed, shuffle=shuffle)
 
 
 # PaddleX's names for the same datasets.

@@ -4,7 +4,8 @@
 `dataset.keep_keys` order (also `loader.keep_keys`).
 
 Reproducibility: call `loader.set_epoch(epoch)` before iterating epoch `epoch`.
-It sets the batch sampler's epoch (sample order from (seed, epoch)), the
+It sets the batch sampler's epoch (sample order from (seed, epoch); for label
+files PaddleOCR's exact order, see RecDataset._paddleocr_order), the
 dataset's epoch (the `ratio_list` subset) and, when a seed is set, reseeds
 python's and numpy's global RNGs, which the augmentation ops use and from which
 paddle derives the worker seeds. Epoch k's batches are then identical however
@@ -223,7 +224,8 @@ def build_dataloader(
             batch_size,
             rank=rank,
             world_size=world_size,
-            shuffle=shuffle,
+            # label files in training: the dataset shuffles each epoch PaddleOCR's way instead
+            shuffle=shuffle and not dataset.use_epoch_shuffle(),
             drop_last=drop_last,
             seed=seed,
             pad=mode == "Train",

@@ -46,14 +46,16 @@ def rank_indices(
     duplicates, so summed metrics are exact; ranks may differ by one sample).
     """
     indices = np.arange(n, dtype=np.int64)
+    if world_size > 1 and pad:
+        # wrap-around padding before the shuffle, as paddle's DistributedBatchSampler does
+        indices = np.resize(indices, int(math.ceil(n / world_size)) * world_size)
     if shuffle:
         np.random.RandomState(epoch_seed(seed, epoch)).shuffle(indices)
     if world_size <= 1:
         return indices
     if not pad:
         return indices[rank::world_size]
-    total = int(math.ceil(n / world_size)) * world_size
-    indices = np.resize(indices, total)
+    total = len(indices)
     global_batch = batch_size * world_size
     full = (total // global_batch) * global_batch
     head = indices[:full].reshape(-1, world_size, batch_size)[:, rank, :].reshape(-1)

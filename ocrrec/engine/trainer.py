@@ -529,6 +529,8 @@ class Trainer:
 
     def _evaluate_and_keep_best(self, epoch: int) -> dict[str, float]:
         self._last_eval_step = self.position.global_step
+        if self.place.world_size > 1:
+            share_rank0_buffers(self.model)
         keys = list(self.eval_set.keep_keys)
         compiled = None
         if not self.amp:
@@ -591,6 +593,20 @@ def _to_float32(preds: Any) -> Any:
     if isinstance(preds, paddle.Tensor) and preds.dtype != paddle.float32:
         return preds.astype("float32")
     return preds
+
+
+def share_rank0_buffers(model: Any) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every rank.
+
+    DataParallel keeps gradients in sync but each rank's BatchNorm statistics come from its
+    own batches. Evaluation is split over the ranks, so without this the metric would mix
+    models that differ from the weights rank 0 saves as best_accuracy.
+    """
+    import paddle
+
+    # paddle registers BatchNorm's _mean/_variance as non-trainable parameters, not buffers
+    for tensor in [p for p in model.parameters() if p.stop_gradient] + list(model.buffers()):
+        paddle.distributed.broadcast(tensor, src=0)
 
 
 def seed_everything(seed: int) -> None:

@@ -206,3 +206,45 @@ def test_loader_workers_capped_at_the_cores_of_this_rank(monkeypatch):
     assert capped_num_workers(8) == 2
     monkeypatch.setenv("OCRREC_LOADER_WORKERS_CAP", "0")
     assert capped_num_workers(8) == 8
+
+
+def paddleocr_training_order(label_files: list[Path], seed: int, shuffle: bool, passes: int) -> list[list[bytes]]:
+    """PaddleOCR 2.10's training order written out from its description (SimpleDataSet + DistributedBatchSampler):
+    each file's lines (bytes, as readlines gives them) are `random.sample`d after `random.seed(seed)`, the
+    list is `random.shuffle`d after `random.seed(seed)` when shuffle is on, and pass k (from 0) visits the
+    positions shuffled by `np.random.RandomState(k)`. Unusable lines stay in the list (PaddleOCR swaps them at load time)."""
+    import random
+
+    lines: list[bytes] = []
+    for path in label_files:
+        with open(path, "rb") as f:
+            content = f.readlines()
+        random.seed(seed)
+        lines.extend(random.sample(content, len(content)))
+    if shuffle:
+        random.seed(seed)
+        random.shuffle(lines)
+    out = []
+    for k in range(passes):
+        positions = list(range(len(lines)))
+        if shuffle:
+            np.random.RandomState(k).shuffle(positions)
+        out.append([lines[p] for p in positions])
+    return out
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_training_visits_label_lines_in_paddleocr_order(tmp_path: Path, shuffle: bool):
+    config = load_config(write_config(tmp_path, n=30), [f"Train.loader.shuffle={str(shuffle).lower()}", "Train.loader.drop_last=false"])
+    train = tmp_path / "train.txt"
+    second = tmp_path / "more.txt"
+    second.write_text("img/3.png\tsecond\nimg/4.png\n\nimg/5.png\tthird\n")  # a line with no tab and a blank line
+    config.set("Train.dataset.label_file_list", [str(train), str(second)])
+    loader, dataset = build_dataloader(config, "Train", seed=None)
+    assert len(dataset) == 32  # the two unusable lines of more.txt are dropped up front
+    expected = paddleocr_training_order([train, second], seed=11, shuffle=shuffle, passes=3)
+    for epoch in (1, 2, 3):
+        loader.set_epoch(epoch)
+        labels = [dataset._labels[int(dataset._order[i])] for batch in loader.batch_sampler for i in batch]
+        usable = [line.split(b"\t")[1].strip().decode() for line in expected[epoch - 1] if b"\t" in line]
+        assert labels == usable

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from ocrrec.data.sampler import MultiScaleSampler, RankBatchPlan, rank_indices
+from ocrrec.data.sampler import MultiScaleSampler, RankBatchPlan, epoch_seed, rank_indices
 from ocrrec.errors import UserError
 
 
@@ -16,7 +16,9 @@ def test_training_split_gives_each_rank_its_share_of_every_global_batch(n):
     world, bs = 4, 3
     shares = [rank_indices(n, bs, rank=r, world_size=world, shuffle=True, seed=1, epoch=2) for r in range(world)]
     assert len({len(s) for s in shares}) == 1  # equal counts: no rank waits for another
-    order = np.resize(rank_indices(n, bs, shuffle=True, seed=1, epoch=2), len(shares[0]) * world)
+    # paddle's DistributedBatchSampler: wrap-around padding first, then one shuffle of the padded list
+    order = np.resize(np.arange(n), len(shares[0]) * world)
+    np.random.RandomState(epoch_seed(1, 2)).shuffle(order)
     for k in range(len(shares[0]) // bs):  # full global batches: rank r holds slice r
         for r in range(world):
             assert shares[r][k * bs : (k + 1) * bs].tolist() == order[(k * world + r) * bs : (k * world + r + 1) * bs].tolist()
