@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 import platform
 import random
 import signal
@@ -349,7 +350,14 @@ class Trainer:
             if self._stop_signal is not None:  # second signal: stop now
                 raise KeyboardInterrupt
             self._stop_signal = signum
-            self.reporter.warning(f"received {signal.Signals(signum).name}: finishing this step, then saving `latest`")
+            # No logging here: the handler runs between two bytecodes of the main thread, which may be
+            # inside a write to the same log file ("reentrant call inside BufferedWriter"). A raw
+            # write to fd 2 is safe; the log file gets its line from _stop().
+            name = signal.Signals(signum).name
+            try:
+                os.write(2, f"received {name}: finishing this step, then saving `latest`\n".encode())
+            except OSError:
+                pass
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -558,6 +566,7 @@ class Trainer:
 
     def _stop(self, epoch: int) -> None:
         signum = self._stop_signal or signal.SIGINT
+        self.reporter.warning(f"received {signal.Signals(signum).name}: saving `latest`")
         prefix = self.save("latest", epoch, self.position.step_in_epoch)
         hint = self.resume_command or f"ocrrec resume {self.save_dir}"
         if prefix is not None:
