@@ -262,8 +262,6 @@ class RecDataset:
         self._cleaner = _LabelCleaner(self.label_encoder)
         self._sources: list[tuple[int, int]] = []  # (start, end) record ranges
         self._ratios: list[float] = []
-        self._raw_counts: list[int] = []  # entries per source before cleaning (label file lines)
-        self._raw_ids: list[np.ndarray] = []  # per source: the raw entry of each kept record
         self._epoch = 0
         self._stats = ls.LoadStats()
         self._warned = False
@@ -271,7 +269,6 @@ class RecDataset:
         self._need_reset = any(r < 1.0 for r in self._ratios)
         self.paddleocr_order = self.paddleocr_line_order and self.is_training and not self._need_reset
         self.epoch_shuffle = False
-        self._paddleocr_base: np.ndarray | None = None
         self._order = self._build_order()
         if len(self._order) == 0:
             raise UserError(
@@ -300,22 +297,18 @@ class RecDataset:
 
     # -- order, epochs --------------------------------------------------
     # PaddleOCR's SimpleDataSet draws its training lines in a seeded random order even with
-    # shuffle: false; label-file training sets follow that order exactly (see _paddleocr_order)
-    # unless a ratio_list < 1 samples subsets (then the epoch length would vary with the
-    # cleaned lines each subset happens to hold; ocrrec's own seeded subsets are used).
+    # shuffle: false; label-file training sets follow that order exactly (see
+    # SimpleDataSet._paddleocr_order) unless a ratio_list < 1 samples subsets (then the epoch
+    # length would vary with the cleaned lines each subset happens to hold; ocrrec's own seeded
+    # subsets are used).
     paddleocr_line_order = False
 
-    def _add_source(self, count: int, ratio: float, raw_count: int | None = None, raw_ids: Any = None) -> None:
-        """Register `count` kept records; `raw_ids` are their entries among `raw_count` raw ones."""
+    def _add_source(self, count: int, ratio: float) -> None:
         start = self._num_records()
         self._sources.append((start, start + count))
         self._ratios.append(ratio)
-        self._raw_counts.append(count if raw_count is None else int(raw_count))
-        self._raw_ids.append(np.arange(count, dtype=np.int64) if raw_ids is None else np.asarray(raw_ids, dtype=np.int64))
 
     def _build_order(self) -> np.ndarray:
-        if self.paddleocr_order:
-            return self._paddleocr_order()
         parts = []
         for source_index, ((start, end), ratio) in enumerate(zip(self._sources, self._ratios, strict=True)):
             count = end - start
@@ -327,37 +320,6 @@ class RecDataset:
             else:
                 parts.append(np.arange(start, end, dtype=np.int64))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-    def _paddleocr_order(self) -> np.ndarray:
-        """The training order of PaddleOCR's SimpleDataSet for the same seed, minus cleaned lines.
-
-        PaddleOCR takes each label file's lines as `random.sample(lines, len(lines))` after
-        `random.seed(seed)`, and with shuffle shuffles the whole list after `random.seed(seed)`
-        again. Its DistributedBatchSampler then shuffles the line positions with
-        `RandomState(k)` in pass k (from 0); that happens here too (`epoch_shuffle`, set by the
-        loader), over all lines, so cleaned lines do not shift the order of the others.
-        """
-        if self._paddleocr_base is None:
-            seed = 0 if self.seed is None else self.seed
-            raw: list[int] = []
-            record_raw = []
-            offset = 0
-            for raw_count, raw_ids in zip(self._raw_counts, self._raw_ids, strict=True):
-                raw.extend(offset + i for i in random.Random(seed).sample(range(raw_count), raw_count))
-                record_raw.append(raw_ids + offset)
-                offset += raw_count
-            if self.shuffle:
-                random.Random(seed).shuffle(raw)
-            record_of_raw = np.full(offset, -1, dtype=np.int64)
-            if record_raw:
-                record_of_raw[np.concatenate(record_raw)] = np.arange(self._num_records(), dtype=np.int64)
-            self._paddleocr_base = record_of_raw[np.asarray(raw, dtype=np.int64)]
-        order = self._paddleocr_base
-        if self.epoch_shuffle:
-            positions = np.arange(len(order), dtype=np.int64)
-            np.random.RandomState(max(0, self._epoch - 1)).shuffle(positions)
-            order = order[positions]
-        return order[order >= 0]
 
     def use_epoch_shuffle(self) -> bool:
         """Shuffle PaddleOCR's way each epoch (True) so the batch sampler must not; False if not in that mode."""
@@ -571,7 +533,7 @@ class SimpleDataSet(RecDataset):
     A path column that is a JSON list (`["a.jpg", "b.jpg"]`) is one sample whose
     image is drawn at random each time. `ratio_list` keeps that fraction of each
     file (a new subset every epoch). Training visits the lines in PaddleOCR's order
-    for the same Global.seed (see RecDataset._paddleocr_order).
+    for the same Global.seed (see _paddleocr_order).
     """
 
     paddleocr_line_order = True
@@ -583,6 +545,8 @@ class SimpleDataSet(RecDataset):
         ratios = _ratio_list(self.config.get("ratio_list", 1.0), len(files), f"{where}.ratio_list")
         self.delimiter = str(self.config.get("delimiter", "\t"))
         self._source_files: list[str] = []
+        self._line_counts: list[int] = []  # lines per label file before cleaning (PaddleOCR's order is over these)
+        self._paddleocr_base: np.ndarray | None = None
         path_fields: list[str] = []
         labels: list[str] = []
         source_ids: list[int] = []
@@ -599,7 +563,6 @@ class SimpleDataSet(RecDataset):
                 self._cleaner.malformed(problem)
             self._source_files.append(label_file)
             kept = 0
-            kept_lines: list[int] = []
             for rec in parsed.records:
                 label, extra = self._split_label(rec.label, rec.where)
                 if label is None or not self._cleaner.keep(label, rec.where):
@@ -609,14 +572,44 @@ class SimpleDataSet(RecDataset):
                 source_ids.append(i)
                 lines.append(rec.line)
                 extras.append(extra)
-                kept_lines.append(rec.line - 1)
                 kept += 1
-            self._add_source(kept, ratios[i], raw_count=parsed.lines, raw_ids=kept_lines)
+            self._line_counts.append(parsed.lines)
+            self._add_source(kept, ratios[i])
         self._path_fields = PackedStrings(path_fields)
         self._labels = PackedStrings(labels)
         self._source_ids = np.asarray(source_ids, dtype=np.int32)
         self._lines = np.asarray(lines, dtype=np.int32)
         self._store_extras(extras)
+
+    def _build_order(self) -> np.ndarray:
+        return self._paddleocr_order() if self.paddleocr_order else super()._build_order()
+
+    def _paddleocr_order(self) -> np.ndarray:
+        """The training order of PaddleOCR's SimpleDataSet for the same seed, minus cleaned lines.
+
+        PaddleOCR takes each label file's lines as `random.sample(lines, len(lines))` after
+        `random.seed(seed)`, and with shuffle shuffles the whole list after `random.seed(seed)`
+        again. Its DistributedBatchSampler then shuffles the line positions with
+        `RandomState(k)` in pass k (from 0); that happens here too (`epoch_shuffle`, set by the
+        loader), over all lines, so cleaned lines do not shift the order of the others.
+        """
+        if self._paddleocr_base is None:
+            seed = 0 if self.seed is None else self.seed
+            first_line = np.cumsum([0, *self._line_counts])  # global index of each file's first line
+            raw: list[int] = []
+            for offset, count in zip(first_line[:-1], self._line_counts, strict=True):
+                raw.extend(int(offset) + i for i in random.Random(seed).sample(range(count), count))
+            if self.shuffle:
+                random.Random(seed).shuffle(raw)
+            record_of_raw = np.full(int(first_line[-1]), -1, dtype=np.int64)
+            record_of_raw[first_line[self._source_ids] + self._lines - 1] = np.arange(self._num_records(), dtype=np.int64)
+            self._paddleocr_base = record_of_raw[np.asarray(raw, dtype=np.int64)]
+        order = self._paddleocr_base
+        if self.epoch_shuffle:
+            positions = np.arange(len(order), dtype=np.int64)
+            np.random.RandomState(max(0, self._epoch - 1)).shuffle(positions)
+            order = order[positions]
+        return order[order >= 0]
 
     def _split_label(self, label: str, where: str) -> tuple[str | None, Any]:
         """(label, per-record extra) of a label column; MultiScaleDataSet parses width/height here."""
@@ -774,9 +767,12 @@ def build_dataset(config: Any, mode: str, *, seed: int | None = None) -> RecData
         raise ConfigError(f"{mode}.dataset is missing or not a mapping")
     name = dataset_config.get("name", "SimpleDataSet")
     cls = DATASETS.get(name, f"{mode}.dataset.name")
-    loader_config = section.get("loader")
-    shuffle = bool(loader_config.get("shuffle", mode == "Train")) if isinstance(loader_config, Mapping) else mode == "Train"
-    return cls(dataset_config, global_config, mode=mode, seed=seed, shuffle=shuffle)
+    return cls(dataset_config, global_config, mode=mode, seed=seed, shuffle=loader_shuffle(section.get("loader"), mode))
+
+
+def loader_shuffle(loader_config: Any, mode: str) -> bool:
+    """`{mode}.loader.shuffle`; on by default in training, as in PaddleOCR."""
+    return bool(loader_config.get("shuffle", mode == "Train")) if isinstance(loader_config, Mapping) else mode == "Train"
 
 
 # PaddleX's names for the same datasets.

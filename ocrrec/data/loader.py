@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from paddle.io import DataLoader, DistributedBatchSampler
 
-from ocrrec.data.datasets import RecDataset, build_dataset
+from ocrrec.data.datasets import RecDataset, build_dataset, loader_shuffle
 from ocrrec.data.registry import SAMPLERS
 from ocrrec.data.sampler import RankBatchPlan, epoch_seed
 from ocrrec.errors import ConfigError, UserError
@@ -201,7 +201,7 @@ def build_dataloader(
     if "batch_size_per_card" not in loader_cfg:
         raise ConfigError(f"{mode}.loader.batch_size_per_card is not set")
     batch_size = _int_option(loader_cfg["batch_size_per_card"], f"{mode}.loader.batch_size_per_card", 1)
-    shuffle = bool(loader_cfg.get("shuffle", mode == "Train"))
+    shuffle = loader_shuffle(loader_cfg, mode)
     drop_last = bool(loader_cfg.get("drop_last", False))
     requested_workers = num_workers
     if num_workers is None:

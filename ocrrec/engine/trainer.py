@@ -147,13 +147,13 @@ class Trainer:
             self.eval_loader, self.eval_set = build_dataloader(
                 cfg, "Eval", seed=self.seed, rank=self.place.rank, world_size=self.place.world_size, num_workers=0
             )
-        for mode, loader in (("Train", self.train_loader), ("Eval", self.eval_loader)):
-            if loader is not None and loader.num_workers < loader.requested_workers:
-                self.reporter.info(
-                    f"{mode}.loader.num_workers {loader.requested_workers} -> {loader.num_workers}: this rank has "
-                    f"{loader.num_workers} CPU core(s) and more loader processes only add memory "
-                    "(OCRREC_LOADER_WORKERS_CAP=0 keeps the configured number)"
-                )
+        loader = self.train_loader  # the eval loader always reads in-process (above)
+        if loader.num_workers < loader.requested_workers:
+            self.reporter.info(
+                f"Train.loader.num_workers {loader.requested_workers} -> {loader.num_workers}: this rank has "
+                f"{loader.num_workers} CPU core(s) and more loader processes only add memory "
+                "(OCRREC_LOADER_WORKERS_CAP=0 keeps the configured number)"
+            )
         if platform.system() == "Windows" and self.train_loader.num_workers > 0:
             self.reporter.warning(
                 "Train.loader.num_workers > 0 on Windows often hangs or fails to start workers; set it to 0 if it does"
