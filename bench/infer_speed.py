@@ -11,9 +11,11 @@ Models, all run by both tools from the same files:
 Library API, per batch size (images decoded beforehand, one untimed warm-up pass, then `--passes`
 timed passes over all images; each variant in its own fresh process, all variants run `--rounds`
 times in alternating order; the best pass of all rounds is reported, the median beside it):
-- `ocrrec`: `load_recognizer(model_dir, workers=N).recognize(images)` with the preprocessing stored
-  in the export's inference.yml (the Eval pipeline: fixed input width); N = `--workers` (default:
-  one process per core; `ocrrec infer --workers N`), worker start-up not timed;
+- `ocrrec`: `load_recognizer(model_dir, backend=B, workers=N).recognize(images)` with the preprocessing
+  stored in the export's inference.yml (the Eval pipeline: fixed input width), once per engine in
+  `--backends`: B = openvino (N OpenVINO streams in one process) and mkldnn (Paddle Inference with
+  oneDNN in N processes); N = `--workers` (default one per core; `ocrrec infer --workers N`),
+  start-up not timed;
 - `ocrrec compat`: the same model files without inference.yml plus --dict/--image-shape, i.e.
   predict_rec.py's preprocessing (width grows with the batch's widest image) — the apples-to-apples
   mode whose predictions must equal predict_rec.py's;
@@ -171,6 +173,16 @@ def agreement(ours: list, theirs: list) -> tuple[float, float]:
     return same / max(1, len(ours)), worst
 
 
+# ocrrec --backend values timed, and their tag in the variant names
+BACKEND_TAGS = {"openvino": "[OpenVINO]", "mkldnn": "[Paddle]"}
+
+
+def default_backends() -> list[str]:
+    import importlib.util
+
+    return ["openvino", "mkldnn"] if importlib.util.find_spec("openvino") else ["mkldnn"]
+
+
 def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, data: Path, images: Path, image_dir: Path) -> dict:
     work = args.workdir / model
     work.mkdir(parents=True, exist_ok=True)
@@ -188,10 +200,12 @@ def model_section(model: str, args: argparse.Namespace, paddleocr: Path | None, 
     compat = ["--model", str(bare), "--dict", dict_name, "--image-shape", shape, "--space" if space else "--no-space"]
     variants: list[tuple[str, str, list[str]]] = []
     workers = ["--workers", str(args.workers)] if args.workers > 1 else []
-    tag = f" {args.workers} workers" if args.workers > 1 else ""
-    if model != "v4ch":
-        variants.append(("ocrrec" + tag, "ocrrec", ["--model", str(model_dir), *workers]))
-    variants.append(("ocrrec compat" + tag, "ocrrec", [*compat, *workers]))
+    for backend in args.backends:
+        tag = f" {BACKEND_TAGS[backend]}" + (f" {args.workers} workers" if args.workers > 1 else "")
+        engine = ["--backend", backend, *workers]
+        if model != "v4ch":
+            variants.append(("ocrrec" + tag, "ocrrec", ["--model", str(model_dir), *engine]))
+        variants.append(("ocrrec compat" + tag, "ocrrec", [*compat, *engine]))
     if args.diagnose:  # where ocrrec's default (oneDNN, all cores) loses time on a busy machine
         variants.append(("ocrrec compat 1 thread", "ocrrec", [*compat, "--threads", "1"]))
         variants.append(("ocrrec compat no oneDNN", "ocrrec", [*compat, "--backend", "paddle", "--threads", "1"]))
@@ -308,6 +322,8 @@ def main() -> int:
     parser.add_argument("--v4-model", type=Path, default=None, help="an unpacked ch_PP-OCRv4_rec_infer directory")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="ocrrec: processes (load_recognizer(workers=N), `ocrrec infer --workers N`); default one per core")
+    parser.add_argument("--backends", nargs="+", choices=list(BACKEND_TAGS), default=default_backends(),
+                        help="ocrrec engines to time (default: openvino and mkldnn when OpenVINO is installed, else mkldnn)")
     parser.add_argument("--diagnose", action="store_true",
                         help="also run ocrrec compat with 1 thread, and with 1 thread and no oneDNN")
     parser.add_argument("--skip-cli", action="store_true", help="skip the whole-process CLI timings")

@@ -56,6 +56,8 @@ class ExportReport:
     weights: str
     parity: ParityResult | None
     onnx_parity: ParityResult | None = None
+    openvino_parity: ParityResult | None = None
+    openvino_note: str | None = None  # why OpenVINO (installed) cannot run this export
 
 
 def inference_transforms(config: Config) -> list[dict]:
@@ -276,7 +278,36 @@ def export_model(
 
             preprocess, decoder = build_recognizer_parts(meta)
             onnx_parity = check_parity(DygraphEngine(reference), OnnxEngine(onnx_path), preprocess, decoder, samples)
-    return ExportReport(out_dir, files, fmt, [None, c, h, None], num_classes, weights, parity, onnx_parity)
+    report = ExportReport(out_dir, files, fmt, [None, c, h, None], num_classes, weights, parity, onnx_parity)
+    if samples:
+        _check_openvino(report, reference, meta, samples)
+    return report
+
+
+def _check_openvino(report: ExportReport, reference: Any, meta: dict, samples: list[np.ndarray]) -> None:
+    """Where `ocrrec infer --backend auto` will run this export on OpenVINO, check that engine too."""
+    from ocrrec.predict import (
+        DygraphEngine,
+        OpenVinoEngine,
+        build_recognizer_parts,
+        check_parity,
+        openvino_available,
+        openvino_model_file,
+    )
+
+    if not openvino_available():
+        return
+    if openvino_model_file(report.out_dir) is None:
+        report.openvino_note = ("OpenVINO (installed) cannot read PIR programs, so `ocrrec infer` runs this export on "
+                                "Paddle Inference; export with --legacy for OpenVINO, the faster CPU engine")
+        return
+    try:
+        engine = OpenVinoEngine(report.out_dir)
+    except UserError as exc:
+        report.openvino_note = f"{exc.message}; `ocrrec infer` will use Paddle Inference"
+        return
+    preprocess, decoder = build_recognizer_parts(meta)
+    report.openvino_parity = check_parity(DygraphEngine(reference), engine, preprocess, decoder, samples)
 
 
 def export_onnx(model_dir: Path) -> Path:

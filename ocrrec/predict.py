@@ -156,6 +156,7 @@ class PaddleInferenceEngine:
         model_file, params_file = _model_files(Path(model_dir))
         config = inference.Config(str(model_file), str(params_file))
         config.disable_glog_info()
+        threads = int(threads or os.cpu_count() or 1)
         if device.startswith("gpu"):
             gpu_id = int(device.split(":", 1)[1]) if ":" in device else 0
             config.enable_use_gpu(256, gpu_id)
@@ -163,15 +164,17 @@ class PaddleInferenceEngine:
                 config.enable_tensorrt_engine(workspace_size=1 << 30, max_batch_size=64, min_subgraph_size=3)
         else:
             config.disable_gpu()
-            config.set_cpu_math_library_num_threads(int(threads or os.cpu_count() or 1))
+            config.set_cpu_math_library_num_threads(threads)
             if backend in ("auto", "mkldnn", "onednn"):
                 config.enable_mkldnn()
             elif backend != "paddle":
-                raise UserError(f"--backend {backend} is not available on the CPU", "use auto, paddle or mkldnn")
+                raise UserError(f"--backend {backend} is not available on the CPU", "use auto, paddle, mkldnn, openvino or onnx")
         config.switch_ir_optim(True)
         if model_file.suffix == ".pdmodel":
             # memory_optimize_pass breaks PIR programs on paddle 3.x; only legacy programs use it
             config.enable_memory_optim()
+        self.name = ("TensorRT" if backend == "tensorrt" else "Paddle Inference GPU") if device.startswith("gpu") else (
+            f"Paddle Inference{' (oneDNN)' if backend != 'paddle' else ''}, {threads} threads")
         self.predictor = inference.create_predictor(config)
         self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
@@ -187,6 +190,85 @@ class PaddleInferenceEngine:
         return self.output.copy_to_cpu()
 
 
+def openvino_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("openvino") is not None
+
+
+def openvino_model_file(model_dir: Path) -> Path | None:
+    """The file OpenVINO reads in an export: the legacy Paddle program, else ONNX (it cannot read PIR's inference.json)."""
+    for name in ("inference.pdmodel", "inference.onnx"):
+        if (model_dir / name).is_file() and (name.endswith(".onnx") or (model_dir / "inference.pdiparams").is_file()):
+            return model_dir / name
+    return None
+
+
+class OpenVinoEngine:
+    """OpenVINO's CPU runtime on the export's own files, in fp32 (never its bf16 default on AMX CPUs).
+
+    `streams` > 1 runs that many batches at once, each on threads/streams cores, in this process
+    (OpenVINO releases the GIL); `run_many` keeps them busy while the caller preprocesses the next
+    batch. Outputs always come back in input order.
+    """
+
+    def __init__(self, model_dir: Path, *, threads: int | None = None, streams: int = 1) -> None:
+        try:
+            import openvino
+        except ImportError:
+            raise UserError("--backend openvino needs OpenVINO", "pip install 'ocrrec[openvino]'") from None
+        model_file = openvino_model_file(Path(model_dir))
+        if model_file is None:
+            raise UserError(
+                f"{model_dir}: OpenVINO reads inference.pdmodel (legacy Paddle program) or inference.onnx, and this export has neither",
+                "export with `ocrrec export RUN_DIR --legacy` or add --onnx, or use --backend paddle",
+            )
+        threads = int(threads or os.cpu_count() or 1)
+        self.streams = max(1, min(int(streams), threads))
+        core = openvino.Core()
+        try:
+            model = core.read_model(str(model_file))
+            self.compiled = core.compile_model(model, "CPU", {
+                "INFERENCE_PRECISION_HINT": "f32",
+                "INFERENCE_NUM_THREADS": threads,
+                "NUM_STREAMS": self.streams,
+                "ENABLE_CPU_PINNING": False,  # other processes (a second `ocrrec infer`, training) share these cores
+            })
+        except RuntimeError as exc:
+            reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), "unknown error")
+            raise UserError(f"{model_file}: OpenVINO cannot load this model ({reason})", "use --backend paddle") from None
+        self.request = self.compiled.create_infer_request()
+        self.model_file = model_file
+        per_stream = f"{self.streams} streams × {max(1, threads // self.streams)} threads" if self.streams > 1 else f"{threads} threads"
+        self.name = f"OpenVINO {openvino.get_version().split('-')[0]} fp32, {per_stream}"
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.request.infer({0: np.ascontiguousarray(batch, dtype="float32")})[0]  # a copy, not a view
+
+    def run_many(self, batches: Iterable[np.ndarray]) -> Iterable[np.ndarray]:
+        """Outputs of `batches`, in order, with up to streams + 1 batches in flight."""
+        import openvino
+
+        queue = openvino.AsyncInferQueue(self.compiled, self.streams + 1)
+        done: dict[int, np.ndarray] = {}
+        queue.set_callback(lambda request, index: done.__setitem__(index, request.get_output_tensor(0).data.copy()))
+        submitted = next_index = 0
+        try:
+            for batch in batches:
+                queue.start_async({0: np.ascontiguousarray(batch, dtype="float32")}, submitted)  # waits for a free request
+                submitted += 1
+                while next_index in done:
+                    yield done.pop(next_index)
+                    next_index += 1
+        finally:
+            queue.wait_all()  # never leave requests writing into a dict nobody reads
+        while next_index < submitted:
+            if next_index not in done:
+                raise RuntimeError(f"OpenVINO returned no output for batch {next_index}")
+            yield done.pop(next_index)
+            next_index += 1
+
+
 class OnnxEngine:
     def __init__(self, path: Path) -> None:
         try:
@@ -194,6 +276,7 @@ class OnnxEngine:
         except ImportError:
             raise UserError("ONNX inference needs onnxruntime", "pip install 'ocrrec[onnx]'") from None
         self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.name = "ONNX Runtime"
         self.name = self.session.get_inputs()[0].name
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -223,9 +306,11 @@ class Recognizer:
     def recognize(self, images: list[np.ndarray], on_batch: Callable[[int], None] | None = None) -> list[tuple[str, float]]:
         order = np.argsort([img.shape[1] / float(img.shape[0]) for img in images], kind="stable")
         results: list[tuple[str, float]] = [("", 0.0)] * len(images)
-        for start in range(0, len(images), self.batch_size):
-            chunk = [int(i) for i in order[start : start + self.batch_size]]
-            probs = self.engine(self.preprocess([images[i] for i in chunk]))
+        chunks = [[int(i) for i in order[s : s + self.batch_size]] for s in range(0, len(images), self.batch_size)]
+        batches = (self.preprocess([images[i] for i in chunk]) for chunk in chunks)
+        run_many = getattr(self.engine, "run_many", None)  # engines that overlap batches
+        outputs = run_many(batches) if run_many is not None and len(chunks) > 1 else map(self.engine, batches)
+        for chunk, probs in zip(chunks, outputs, strict=True):
             if not self._checked:
                 from ocrrec.postprocess import check_class_count
 
@@ -240,6 +325,15 @@ class Recognizer:
     def recognize_paths(self, paths: Iterable[Path], on_batch: Callable[[int], None] | None = None) -> list[Prediction]:
         """Unreadable images become predictions with `error` set; the rest still run."""
         return _recognize_paths(self, paths, on_batch)
+
+    def close(self) -> None:
+        """Nothing to release in-process (ParallelRecognizer stops its workers here)."""
+
+    def __enter__(self) -> Recognizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # Worker side of ParallelRecognizer: one recognizer per spawned process.
@@ -444,18 +538,57 @@ def load_recognizer(
 ) -> Recognizer | ParallelRecognizer:
     """A Recognizer from an exported directory, or from a config + checkpoint (`config`).
 
-    `workers` > 1 (exported models on the CPU only) runs batches in that many processes, each
-    with `threads // workers` math threads (all cores by default), see ParallelRecognizer.
+    `workers` > 1 (exported models on the CPU only) runs that many batches at once, each with
+    `threads // workers` math threads (all cores by default): as OpenVINO streams in this process,
+    or for Paddle Inference in that many processes (see ParallelRecognizer).
     """
     kwargs = dict(
         dict_override=dict_override, image_shape=image_shape, use_space_char=use_space_char,
         device=device, batch_size=batch_size, backend=backend,
     )
-    local = _load_recognizer(model_dir, config=config, threads=threads, **kwargs)
-    if workers <= 1 or config is not None or device.startswith("gpu"):
+    local = _load_recognizer(model_dir, config=config, threads=threads, streams=workers, **kwargs)
+    if workers <= 1 or config is not None or device.startswith("gpu") or isinstance(local.engine, OpenVinoEngine):
         return local
     per_worker = max(1, int(threads or os.cpu_count() or 1) // int(workers))
     return ParallelRecognizer(local, dict(model_dir=Path(model_dir).resolve(), threads=per_worker, **kwargs), workers)
+
+
+BACKENDS = ("auto", "paddle", "mkldnn", "onednn", "openvino", "onnx", "tensorrt")
+
+
+def check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise UserError(f"unknown --backend {backend}", f"use one of: {', '.join(BACKENDS)}")
+
+
+def resolve_backend(model_dir: Path, device: str, backend: str) -> str:
+    """`auto` on the CPU is OpenVINO when it is installed and can read the export, else Paddle Inference with oneDNN."""
+    check_backend(backend)
+    if backend != "auto":
+        return backend
+    if not device.startswith("gpu") and openvino_available() and openvino_model_file(model_dir) is not None:
+        return "openvino"
+    return "auto"
+
+
+def build_engine(model_dir: Path, *, device: str = "cpu", backend: str = "auto", threads: int | None = None,
+                 streams: int = 1) -> Callable[[np.ndarray], np.ndarray]:
+    """The inference engine for an exported model directory (see `resolve_backend`)."""
+    chosen = resolve_backend(model_dir, device, backend)
+    if chosen == "onnx":
+        return OnnxEngine(model_dir / "inference.onnx")
+    if chosen == "openvino":
+        if device.startswith("gpu"):
+            raise UserError("--backend openvino runs on the CPU only", "use --device cpu, or --backend auto on a GPU")
+        try:
+            return OpenVinoEngine(model_dir, threads=threads, streams=streams)
+        except UserError:
+            if backend != "auto":
+                raise
+            engine = PaddleInferenceEngine(model_dir, device=device, threads=threads, backend="auto")
+            engine.name += "; OpenVINO cannot load this model"
+            return engine
+    return PaddleInferenceEngine(model_dir, device=device, threads=threads, backend=chosen)
 
 
 def _load_recognizer(
@@ -469,6 +602,7 @@ def _load_recognizer(
     batch_size: int,
     backend: str,
     threads: int | None,
+    streams: int = 1,
 ) -> Recognizer:
     from ocrrec.charset import Charset
     from ocrrec.postprocess import CTCLabelDecode
@@ -494,17 +628,14 @@ def _load_recognizer(
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise UserError(f"model directory not found: {model_dir}", "export one with `ocrrec export RUN_DIR --out DIR`")
-    if backend == "onnx":
-        engine: Callable = OnnxEngine(model_dir / "inference.onnx")
-    else:
-        engine = PaddleInferenceEngine(model_dir, device=device, threads=threads, backend=backend)
+    engine: Any = build_engine(model_dir, device=device, backend=backend, threads=threads, streams=streams)
     meta = load_inference_yml(model_dir)
     if meta is not None and (meta.get("ocrrec") or (meta.get("PostProcess") or {}).get("character_dict")):
         preprocess, decoder = build_recognizer_parts(meta, dict_override, use_space_char)
         if image_shape is not None and isinstance(preprocess, PaddleOCRPreprocessor):
             preprocess = PaddleOCRPreprocessor(image_shape)
         kind = "ocrrec export" if meta.get("ocrrec") else "PaddleOCR export (inference.yml)"
-        return Recognizer(preprocess, engine, decoder, batch_size=batch_size, description=f"{kind} {model_dir}")
+        return Recognizer(preprocess, engine, decoder, batch_size=batch_size, description=f"{kind} {model_dir} [{engine.name}]")
     if not dict_override:
         raise UserError(
             f"{model_dir} has no inference.yml, so its dictionary is unknown",
@@ -513,7 +644,7 @@ def _load_recognizer(
     charset = Charset.from_spec(dict_override, True if use_space_char is None else use_space_char)
     return Recognizer(
         PaddleOCRPreprocessor(image_shape or (3, 48, 320)), engine, CTCLabelDecode(charset),
-        batch_size=batch_size, description=f"PaddleOCR export {model_dir}",
+        batch_size=batch_size, description=f"PaddleOCR export {model_dir} [{engine.name}]",
     )
 
 

