@@ -285,14 +285,18 @@ def export_model(
 
 
 def _check_openvino(report: ExportReport, reference: Any, meta: dict, samples: list[np.ndarray]) -> None:
-    """Where `ocrrec infer --backend auto` will run this export on OpenVINO, check that engine too."""
+    """Where `ocrrec infer --backend auto` will run this export on OpenVINO, check that engine too.
+
+    OpenVINO runs in a spawned process of its own (see `resolve_backend` on sharing one with Paddle).
+    """
     from ocrrec.predict import (
         DygraphEngine,
-        OpenVinoEngine,
+        RecordedEngine,
         build_recognizer_parts,
         check_parity,
         openvino_available,
         openvino_model_file,
+        openvino_outputs_isolated,
     )
 
     if not openvino_available():
@@ -301,13 +305,14 @@ def _check_openvino(report: ExportReport, reference: Any, meta: dict, samples: l
         report.openvino_note = ("OpenVINO (installed) cannot read PIR programs, so `ocrrec infer` runs this export on "
                                 "Paddle Inference; export with --legacy for OpenVINO, the faster CPU engine")
         return
+    preprocess, decoder = build_recognizer_parts(meta)
     try:
-        engine = OpenVinoEngine(report.out_dir)
+        outputs = openvino_outputs_isolated(report.out_dir, [preprocess([image]) for image in samples])
     except UserError as exc:
         report.openvino_note = f"{exc.message}; `ocrrec infer` will use Paddle Inference"
         return
-    preprocess, decoder = build_recognizer_parts(meta)
-    report.openvino_parity = check_parity(DygraphEngine(reference), engine, preprocess, decoder, samples)
+    report.openvino_parity = check_parity(DygraphEngine(reference), RecordedEngine(outputs, "OpenVINO"),
+                                          preprocess, decoder, samples)
 
 
 def export_onnx(model_dir: Path) -> Path:

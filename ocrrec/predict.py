@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob as globlib
 import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,16 +214,16 @@ class OpenVinoEngine:
     """
 
     def __init__(self, model_dir: Path, *, threads: int | None = None, streams: int = 1) -> None:
-        try:
-            import openvino
-        except ImportError:
-            raise UserError("--backend openvino needs OpenVINO", "pip install 'ocrrec[openvino]'") from None
         model_file = openvino_model_file(Path(model_dir))
         if model_file is None:
             raise UserError(
                 f"{model_dir}: OpenVINO reads inference.pdmodel (legacy Paddle program) or inference.onnx, and this export has neither",
                 "export with `ocrrec export RUN_DIR --legacy` or add --onnx, or use --backend paddle",
             )
+        try:
+            import openvino
+        except ImportError:
+            raise UserError("--backend openvino needs OpenVINO", "pip install 'ocrrec[openvino]'") from None
         threads = int(threads or os.cpu_count() or 1)
         self.streams = max(1, min(int(streams), threads))
         core = openvino.Core()
@@ -238,6 +239,7 @@ class OpenVinoEngine:
             reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), "unknown error")
             raise UserError(f"{model_file}: OpenVINO cannot load this model ({reason})", "use --backend paddle") from None
         self.request = self.compiled.create_infer_request()
+        self.requests = [self.compiled.create_infer_request() for _ in range(self.streams + 1)]
         self.model_file = model_file
         per_stream = f"{self.streams} streams × {max(1, threads // self.streams)} threads" if self.streams > 1 else f"{threads} threads"
         self.name = f"OpenVINO {openvino.get_version().split('-')[0]} fp32, {per_stream}"
@@ -246,27 +248,60 @@ class OpenVinoEngine:
         return self.request.infer({0: np.ascontiguousarray(batch, dtype="float32")})[0]  # a copy, not a view
 
     def run_many(self, batches: Iterable[np.ndarray]) -> Iterable[np.ndarray]:
-        """Outputs of `batches`, in order, with up to streams + 1 batches in flight."""
-        import openvino
+        """Outputs of `batches`, in order, with up to streams + 1 batches in flight.
 
-        queue = openvino.AsyncInferQueue(self.compiled, self.streams + 1)
-        done: dict[int, np.ndarray] = {}
-        queue.set_callback(lambda request, index: done.__setitem__(index, request.get_output_tensor(0).data.copy()))
-        submitted = next_index = 0
+        Plain infer requests reused round-robin, waited for oldest first (so outputs come back in
+        order): no Python callback ever runs on OpenVINO's threads.
+        """
+        in_flight: deque = deque()
         try:
-            for batch in batches:
-                queue.start_async({0: np.ascontiguousarray(batch, dtype="float32")}, submitted)  # waits for a free request
-                submitted += 1
-                while next_index in done:
-                    yield done.pop(next_index)
-                    next_index += 1
+            for index, batch in enumerate(batches):
+                request = self.requests[index % len(self.requests)]
+                if len(in_flight) == len(self.requests):  # the oldest is this request: collect it first
+                    yield self._collect(in_flight.popleft())
+                request.start_async({0: np.ascontiguousarray(batch, dtype="float32")})  # inputs are copied
+                in_flight.append(request)
+            while in_flight:
+                yield self._collect(in_flight.popleft())
         finally:
-            queue.wait_all()  # never leave requests writing into a dict nobody reads
-        while next_index < submitted:
-            if next_index not in done:
-                raise RuntimeError(f"OpenVINO returned no output for batch {next_index}")
-            yield done.pop(next_index)
-            next_index += 1
+            for request in in_flight:  # abandoned early (an error downstream): let running requests finish
+                request.wait()
+
+    @staticmethod
+    def _collect(request: Any) -> np.ndarray:
+        request.wait()
+        return request.get_output_tensor(0).data.copy()  # the request's buffer is reused by the next batch
+
+
+def _openvino_outputs(model_dir: str, batches: list[np.ndarray]) -> list[np.ndarray] | tuple[str, str, str | None]:
+    try:
+        engine = OpenVinoEngine(Path(model_dir), threads=1)
+        return [engine(batch) for batch in batches]
+    except UserError as exc:  # sent back as data: the caller re-raises the same error
+        return ("error", exc.message, exc.hint)
+
+
+def openvino_outputs_isolated(model_dir: Path, batches: list[np.ndarray]) -> list[np.ndarray]:
+    """OpenVINO's outputs for `batches`, computed in a fresh spawned process that never loads Paddle."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        answer = pool.submit(_openvino_outputs, str(model_dir), batches).result()
+    if isinstance(answer, tuple):
+        raise UserError(answer[1], answer[2])
+    return answer
+
+
+class RecordedEngine:
+    """Plays back outputs computed elsewhere (e.g. by `openvino_outputs_isolated`), one per call, in order."""
+
+    def __init__(self, outputs: list[np.ndarray], name: str) -> None:
+        self.outputs = iter(outputs)
+        self.name = name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return next(self.outputs)
 
 
 class OnnxEngine:
@@ -562,11 +597,20 @@ def check_backend(backend: str) -> None:
 
 
 def resolve_backend(model_dir: Path, device: str, backend: str) -> str:
-    """`auto` on the CPU is OpenVINO when it is installed and can read the export, else Paddle Inference with oneDNN."""
+    """`auto` on the CPU is OpenVINO when it is installed and can read the export, else Paddle Inference with oneDNN.
+
+    Not where this process has already loaded Paddle: with both runtimes in one long-lived process
+    (a test session that trained, exported and then ran OpenVINO), the process later crashed in
+    unrelated Python code. `ocrrec infer` on an export never imports Paddle; the library call made
+    from a training script gets Paddle Inference unless it asks for `backend="openvino"`.
+    """
+    import sys
+
     check_backend(backend)
     if backend != "auto":
         return backend
-    if not device.startswith("gpu") and openvino_available() and openvino_model_file(model_dir) is not None:
+    if (not device.startswith("gpu") and "paddle" not in sys.modules and openvino_available()
+            and openvino_model_file(model_dir) is not None):
         return "openvino"
     return "auto"
 

