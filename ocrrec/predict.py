@@ -238,14 +238,13 @@ class OpenVinoEngine:
         except RuntimeError as exc:
             reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), "unknown error")
             raise UserError(f"{model_file}: OpenVINO cannot load this model ({reason})", "use --backend paddle") from None
-        self.request = self.compiled.create_infer_request()
         self.requests = [self.compiled.create_infer_request() for _ in range(self.streams + 1)]
         self.model_file = model_file
         per_stream = f"{self.streams} streams × {max(1, threads // self.streams)} threads" if self.streams > 1 else f"{threads} threads"
         self.name = f"OpenVINO {openvino.get_version().split('-')[0]} fp32, {per_stream}"
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.request.infer({0: np.ascontiguousarray(batch, dtype="float32")})[0]  # a copy, not a view
+        return self.requests[0].infer({0: np.ascontiguousarray(batch, dtype="float32")})[0]  # a copy, not a view
 
     def run_many(self, batches: Iterable[np.ndarray]) -> Iterable[np.ndarray]:
         """Outputs of `batches`, in order, with up to streams + 1 batches in flight.
@@ -312,10 +311,10 @@ class OnnxEngine:
             raise UserError("ONNX inference needs onnxruntime", "pip install 'ocrrec[onnx]'") from None
         self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         self.name = "ONNX Runtime"
-        self.name = self.session.get_inputs()[0].name
+        self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.name: batch.astype("float32")})[0]
+        return self.session.run(None, {self.input_name: batch.astype("float32")})[0]
 
 
 # ---------------------------------------------------------------------------- recognizer

@@ -99,6 +99,7 @@ def test_onnx_export_is_checked_and_runs_with_onnxruntime(trained_run, tiny_data
     for backend in ("auto", "onnx"):
         out = runner.invoke(app, ["infer", *images, "--model", str(model), "--backend", backend, "--json"])
         assert out.exit_code == 0, out.output
+        assert ("[ONNX Runtime]" in out.stderr) == (backend == "onnx"), out.stderr  # the engine is named
         rows[backend] = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert [r["text"] for r in rows["auto"]] == [r["text"] for r in rows["onnx"]]
 
