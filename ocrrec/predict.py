@@ -285,8 +285,13 @@ def openvino_outputs_isolated(model_dir: Path, batches: list[np.ndarray]) -> lis
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        answer = pool.submit(_openvino_outputs, str(model_dir), batches).result()
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            answer = pool.submit(_openvino_outputs, str(model_dir), batches).result()
+    except BrokenProcessPool:
+        raise UserError(f"{model_dir}: the OpenVINO process died while running this model", "use --backend paddle") from None
     if isinstance(answer, tuple):
         raise UserError(answer[1], answer[2])
     return answer
