@@ -284,7 +284,6 @@ def openvino_outputs_isolated(model_dir: Path, batches: list[np.ndarray]) -> lis
     """OpenVINO's outputs for `batches`, computed in a fresh spawned process that never loads Paddle."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-
     from concurrent.futures.process import BrokenProcessPool
 
     try:
