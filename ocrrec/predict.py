@@ -588,7 +588,9 @@ def load_recognizer(
     if workers <= 1 or config is not None or device.startswith("gpu") or isinstance(local.engine, OpenVinoEngine):
         return local
     per_worker = max(1, int(threads or os.cpu_count() or 1) // int(workers))
-    return ParallelRecognizer(local, dict(model_dir=Path(model_dir).resolve(), threads=per_worker, **kwargs), workers)
+    # the workers run the engine chosen here (a fresh process would otherwise resolve `auto` on its own)
+    worker_kwargs = {**kwargs, "backend": "mkldnn" if backend == "auto" else backend}
+    return ParallelRecognizer(local, dict(model_dir=Path(model_dir).resolve(), threads=per_worker, **worker_kwargs), workers)
 
 
 BACKENDS = ("auto", "paddle", "mkldnn", "onednn", "openvino", "onnx", "tensorrt")

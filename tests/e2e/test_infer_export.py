@@ -123,6 +123,9 @@ def test_worker_processes_give_the_single_process_results(tmp_path):
         assert [t for t, _ in got] == [t for t, _ in expected] and got[0][0] == "Hello"
         assert max(abs(a[1] - b[1]) for a, b in zip(got, expected, strict=True)) < 1e-5
         assert parallel.recognize(images[:3]) == single.recognize(images[:3])  # small inputs stay in-process
+    # `auto` resolved here (Paddle: this process has loaded it) is what the workers run, not their own choice
+    with load_recognizer(model, **{**paddle_engine, "backend": "auto"}, workers=2) as auto:
+        assert isinstance(auto, ParallelRecognizer) and auto.worker_kwargs["backend"] == "mkldnn"
     # a worker's one-line error reaches the caller as the same error
     with load_recognizer(model, **{**paddle_engine, "dict_override": "en"}, workers=2) as wrong:
         with pytest.raises(UserError, match="6625 classes"):
