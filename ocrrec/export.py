@@ -287,7 +287,7 @@ def export_model(
 def _check_openvino(report: ExportReport, reference: Any, meta: dict, samples: list[np.ndarray]) -> None:
     """Where `ocrrec infer --backend auto` will run this export on OpenVINO, check that engine too.
 
-    OpenVINO runs in a spawned process of its own (see `resolve_backend` on sharing one with Paddle).
+    OpenVINO runs in a spawned process of its own: it must not share one with Paddle (`paddle_openvino_clash`).
     """
     from ocrrec.predict import (
         DygraphEngine,

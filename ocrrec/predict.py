@@ -220,6 +220,10 @@ class OpenVinoEngine:
                 f"{model_dir}: OpenVINO reads inference.pdmodel (legacy Paddle program) or inference.onnx, and this export has neither",
                 "export with `ocrrec export RUN_DIR --legacy` or add --onnx, or use --backend paddle",
             )
+        clash = paddle_openvino_clash()
+        if clash:
+            raise UserError(f"OpenVINO cannot run here: {clash}, and the two versions clash",
+                            "run `ocrrec infer` (its own process, no Paddle) or use backend='mkldnn'")
         try:
             import openvino
         except ImportError:
@@ -601,21 +605,36 @@ def check_backend(backend: str) -> None:
         raise UserError(f"unknown --backend {backend}", f"use one of: {', '.join(BACKENDS)}")
 
 
-def resolve_backend(model_dir: Path, device: str, backend: str) -> str:
-    """`auto` on the CPU is OpenVINO when it is installed and can read the export, else Paddle Inference with oneDNN.
+def paddle_openvino_clash() -> str | None:
+    """Why OpenVINO must not run in this process, or None.
 
-    Not where this process has already loaded Paddle: with both runtimes in one long-lived process
-    (a test session that trained, exported and then ran OpenVINO), the process later crashed in
-    unrelated Python code. `ocrrec infer` on an export never imports Paddle; the library call made
-    from a training script gets Paddle Inference unless it asks for `backend="openvino"`.
+    Paddle 3.x wheels bundle their own OpenVINO (`paddle/libs/libopenvino.so.2500`) and TBB
+    (`libtbb.so.12`), loaded when paddle is imported. The openvino package then runs on Paddle's
+    TBB (same soname) beside a second OpenVINO core; in a long test session that process later
+    crashed inside plain Python code. `ocrrec infer` on an export never imports Paddle.
     """
     import sys
 
+    paddle = sys.modules.get("paddle")
+    if paddle is None or not getattr(paddle, "__file__", None):
+        return None
+    bundled = sorted(p.name for p in (Path(paddle.__file__).parent / "libs").glob("libopenvino.so*"))
+    if not bundled:
+        return None
+    return f"this process has imported Paddle, which loads its own OpenVINO ({bundled[0]}) and TBB"
+
+
+def resolve_backend(model_dir: Path, device: str, backend: str) -> str:
+    """`auto` on the CPU is OpenVINO when it is installed and can read the export, else Paddle Inference with oneDNN.
+
+    Not in a process whose Paddle brought its own OpenVINO (see `paddle_openvino_clash`): a
+    training script calling `load_recognizer` gets Paddle Inference there.
+    """
     check_backend(backend)
     if backend != "auto":
         return backend
-    if (not device.startswith("gpu") and "paddle" not in sys.modules and openvino_available()
-            and openvino_model_file(model_dir) is not None):
+    if (not device.startswith("gpu") and openvino_available() and openvino_model_file(model_dir) is not None
+            and paddle_openvino_clash() is None):
         return "openvino"
     return "auto"
 

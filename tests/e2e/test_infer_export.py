@@ -153,14 +153,13 @@ NEEDS_OPENVINO = pytest.mark.skipif(importlib.util.find_spec("openvino") is None
 
 # OpenVINO runs in fresh interpreters here, never in pytest's process, which has loaded Paddle
 # (see ocrrec.predict.resolve_backend).
-OPENVINO_VS_PADDLE = """
+OPENVINO_RUN = """
 import json, sys
 from pathlib import Path
 from ocrrec.errors import UserError
 from ocrrec.predict import OpenVinoEngine, Recognizer, load_recognizer, render_words
 
-model, keys = Path(sys.argv[1]), sys.argv[2]
-words = ["Hello", "ocrrec 2026", "PaddleOCR", "x", "a longer line of words", "42", "OpenVINO", "fp32"] * 3
+model, keys, words = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
 images = render_words(words, 48)
 common = dict(dict_override=keys, image_shape=(3, 48, 320), batch_size=2)
 auto = load_recognizer(model, **common)  # decided before Paddle is loaded: OpenVINO reads inference.pdmodel
@@ -173,7 +172,7 @@ try:
     load_recognizer(model, **{**common, "dict_override": "en"}).recognize(images)
 except UserError as exc:
     out["wrong_dict"] = exc.message
-out["paddle"] = load_recognizer(model, **common, backend="mkldnn").recognize(images)
+assert "paddle" not in sys.modules  # OpenVINO and Paddle never share this process
 print(json.dumps(out))
 """
 
@@ -185,13 +184,17 @@ def test_openvino_reads_paddleocrs_model_and_predicts_what_paddle_inference_does
     import sys
 
     model, keys = _rapidocr_model()
-    proc = subprocess.run([sys.executable, "-c", OPENVINO_VS_PADDLE, str(model), str(keys)],
+    words = ["Hello", "ocrrec 2026", "PaddleOCR", "x", "a longer line of words", "42", "OpenVINO", "fp32"] * 3
+    proc = subprocess.run([sys.executable, "-c", OPENVINO_RUN, str(model), str(keys), json.dumps(words)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     auto_description, streams_description = out["descriptions"]
     assert "OpenVINO" in auto_description and "fp32" in auto_description and "2 streams" in streams_description
-    expected = out["paddle"]
+    from ocrrec.predict import load_recognizer, render_words  # Paddle Inference, here in pytest's process
+
+    expected = load_recognizer(model, dict_override=str(keys), image_shape=(3, 48, 320), batch_size=2,
+                               backend="mkldnn").recognize(render_words(words, 48))
     for got in (out["auto"], out["streams"]):
         assert [t for t, _ in got] == [t for t, _ in expected] and got[0][0] == "Hello"
         assert max(abs(a[1] - b[1]) for a, b in zip(got, expected, strict=True)) < 1e-4
@@ -219,7 +222,11 @@ def test_legacy_export_is_checked_on_openvino_which_auto_then_uses(trained_run, 
     assert [r["text"] for r in rows["auto"]] == [r["text"] for r in rows["paddle"]] == [r["text"] for r in rows["openvino"]]
     from ocrrec.predict import PaddleInferenceEngine, load_recognizer
 
-    assert isinstance(load_recognizer(legacy).engine, PaddleInferenceEngine)  # auto, in a process that has loaded Paddle
+    # this process has imported Paddle, whose wheel carries its own OpenVINO and TBB: auto keeps to
+    # Paddle Inference, and asking for OpenVINO is a clear error instead of a later crash
+    assert isinstance(load_recognizer(legacy).engine, PaddleInferenceEngine)
+    forced_here = runner.invoke(app, ["infer", images[0], "--model", str(legacy), "--backend", "openvino"])
+    assert forced_here.exit_code == 1 and "OpenVINO cannot run here: this process has imported Paddle" in forced_here.output
     # a PIR export (the default) has nothing OpenVINO reads: auto uses Paddle Inference, asking for OpenVINO is an error
     result = runner.invoke(app, ["export", str(trained_run), "--out", str(pir), "--json"])
     assert result.exit_code == 0 and "cannot read PIR programs" in json.loads(result.stdout.splitlines()[-1])["openvino_note"]
