@@ -255,44 +255,37 @@ def export_model(
     staging.rename(out_dir)
     files = sorted(out_dir.iterdir())
 
-    parity = None
-    onnx_parity = None
     from ocrrec.predict import (
         DygraphEngine,
+        OnnxEngine,
         PaddleInferenceEngine,
         build_recognizer_parts,
         check_parity,
         parity_samples,
     )
 
+    onnx_path = export_onnx(out_dir) if onnx else None
+    if onnx_path is not None:
+        files.append(onnx_path)
+    report = ExportReport(out_dir, files, fmt, [None, c, h, None], num_classes, weights, None)
     samples = parity_images if parity_images is not None else parity_samples(config, parity_count)
     if samples:
         preprocess, decoder = build_recognizer_parts(meta)
-        exported = PaddleInferenceEngine(out_dir, device="cpu")
-        parity = check_parity(DygraphEngine(reference), exported, preprocess, decoder, samples)
-    if onnx:
-        onnx_path = export_onnx(out_dir)
-        files.append(onnx_path)
-        if samples:
-            from ocrrec.predict import OnnxEngine
-
-            preprocess, decoder = build_recognizer_parts(meta)
-            onnx_parity = check_parity(DygraphEngine(reference), OnnxEngine(onnx_path), preprocess, decoder, samples)
-    report = ExportReport(out_dir, files, fmt, [None, c, h, None], num_classes, weights, parity, onnx_parity)
-    if samples:
-        _check_openvino(report, reference, meta, samples)
+        expected = DygraphEngine(reference)
+        report.parity = check_parity(expected, PaddleInferenceEngine(out_dir, device="cpu"), preprocess, decoder, samples)
+        if onnx_path is not None:
+            report.onnx_parity = check_parity(expected, OnnxEngine(onnx_path), preprocess, decoder, samples)
+        _check_openvino(report, expected, preprocess, decoder, samples)
     return report
 
 
-def _check_openvino(report: ExportReport, reference: Any, meta: dict, samples: list[np.ndarray]) -> None:
+def _check_openvino(report: ExportReport, expected: Any, preprocess: Any, decoder: Any, samples: list[np.ndarray]) -> None:
     """Where `ocrrec infer --backend auto` will run this export on OpenVINO, check that engine too.
 
     OpenVINO runs in a spawned process of its own: it must not share one with Paddle (`paddle_openvino_clash`).
     """
     from ocrrec.predict import (
-        DygraphEngine,
         RecordedEngine,
-        build_recognizer_parts,
         check_parity,
         openvino_available,
         openvino_model_file,
@@ -305,14 +298,12 @@ def _check_openvino(report: ExportReport, reference: Any, meta: dict, samples: l
         report.openvino_note = ("OpenVINO (installed) cannot read PIR programs, so `ocrrec infer` runs this export on "
                                 "Paddle Inference; export with --legacy for OpenVINO, the faster CPU engine")
         return
-    preprocess, decoder = build_recognizer_parts(meta)
     try:
         outputs = openvino_outputs_isolated(report.out_dir, [preprocess([image]) for image in samples])
     except UserError as exc:
         report.openvino_note = f"{exc.message}; `ocrrec infer` will use Paddle Inference"
         return
-    report.openvino_parity = check_parity(DygraphEngine(reference), RecordedEngine(outputs, "OpenVINO"),
-                                          preprocess, decoder, samples)
+    report.openvino_parity = check_parity(expected, RecordedEngine(outputs, "OpenVINO"), preprocess, decoder, samples)
 
 
 def export_onnx(model_dir: Path) -> Path:
