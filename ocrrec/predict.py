@@ -137,6 +137,11 @@ class DygraphEngine:
         return np.asarray(ctc_view(out).numpy(), dtype="float32")
 
 
+def _cpu_threads(threads: int | None) -> int:
+    """Math threads for an engine: the caller's number, else all cores."""
+    return int(threads or os.cpu_count() or 1)
+
+
 def _model_files(model_dir: Path) -> tuple[Path, Path]:
     params = model_dir / "inference.pdiparams"
     for name in ("inference.json", "inference.pdmodel"):
@@ -157,7 +162,7 @@ class PaddleInferenceEngine:
         model_file, params_file = _model_files(Path(model_dir))
         config = inference.Config(str(model_file), str(params_file))
         config.disable_glog_info()
-        threads = int(threads or os.cpu_count() or 1)
+        threads = _cpu_threads(threads)
         if device.startswith("gpu"):
             gpu_id = int(device.split(":", 1)[1]) if ":" in device else 0
             config.enable_use_gpu(256, gpu_id)
@@ -228,7 +233,7 @@ class OpenVinoEngine:
             import openvino
         except ImportError:
             raise UserError("--backend openvino needs OpenVINO", "pip install 'ocrrec[openvino]'") from None
-        threads = int(threads or os.cpu_count() or 1)
+        threads = _cpu_threads(threads)
         self.streams = max(1, min(int(streams), threads))
         core = openvino.Core()
         try:
@@ -276,12 +281,22 @@ class OpenVinoEngine:
         return request.get_output_tensor(0).data.copy()  # the request's buffer is reused by the next batch
 
 
+# A spawned process's UserError travels back as data; the caller re-raises the same one-line error.
+def _error_as_data(exc: UserError) -> tuple[str, str, str | None]:
+    return ("error", exc.message, exc.hint)
+
+
+def _raise_if_error(answer: Any) -> None:
+    if isinstance(answer, tuple):
+        raise UserError(answer[1], answer[2])
+
+
 def _openvino_outputs(model_dir: str, batches: list[np.ndarray]) -> list[np.ndarray] | tuple[str, str, str | None]:
     try:
         engine = OpenVinoEngine(Path(model_dir), threads=1)
         return [engine(batch) for batch in batches]
-    except UserError as exc:  # sent back as data: the caller re-raises the same error
-        return ("error", exc.message, exc.hint)
+    except UserError as exc:
+        return _error_as_data(exc)
 
 
 def openvino_outputs_isolated(model_dir: Path, batches: list[np.ndarray]) -> list[np.ndarray]:
@@ -295,8 +310,7 @@ def openvino_outputs_isolated(model_dir: Path, batches: list[np.ndarray]) -> lis
             answer = pool.submit(_openvino_outputs, str(model_dir), batches).result()
     except BrokenProcessPool:
         raise UserError(f"{model_dir}: the OpenVINO process died while running this model", "use --backend paddle") from None
-    if isinstance(answer, tuple):
-        raise UserError(answer[1], answer[2])
+    _raise_if_error(answer)
     return answer
 
 
@@ -401,8 +415,8 @@ def _recognize_in_worker(batches: list[list[np.ndarray]]) -> list[list[tuple[str
             _WORKER_RECOGNIZER.batch_size = len(images)  # each item is one batch of the parent's size
             results.append(_WORKER_RECOGNIZER.recognize(images))
         return results
-    except UserError as exc:  # sent back as data: the parent re-raises the same one-line error
-        return ("error", exc.message, exc.hint)
+    except UserError as exc:
+        return _error_as_data(exc)
 
 
 class ParallelRecognizer:
@@ -458,8 +472,7 @@ class ParallelRecognizer:
         try:
             answers = pool.map(_recognize_in_worker, [[[images[i] for i in b] for b in task] for task in tasks])
             for task, answer in zip(tasks, answers, strict=True):
-                if isinstance(answer, tuple):
-                    raise UserError(answer[1], answer[2])
+                _raise_if_error(answer)
                 for batch, batch_results in zip(task, answer, strict=True):
                     for index, result in zip(batch, batch_results, strict=True):
                         results[index] = result
@@ -591,7 +604,7 @@ def load_recognizer(
     local = _load_recognizer(model_dir, config=config, threads=threads, streams=workers, **kwargs)
     if workers <= 1 or config is not None or device.startswith("gpu") or isinstance(local.engine, OpenVinoEngine):
         return local
-    per_worker = max(1, int(threads or os.cpu_count() or 1) // int(workers))
+    per_worker = max(1, _cpu_threads(threads) // int(workers))
     # the workers run the engine chosen here (a fresh process would otherwise resolve `auto` on its own)
     worker_kwargs = {**kwargs, "backend": "mkldnn" if backend == "auto" else backend}
     return ParallelRecognizer(local, dict(model_dir=Path(model_dir).resolve(), threads=per_worker, **worker_kwargs), workers)
